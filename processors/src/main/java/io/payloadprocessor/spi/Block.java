@@ -1,0 +1,53 @@
+package io.payloadprocessor.spi;
+
+/**
+ * A processor's decision to block, before the runner adds who and where (processor name, phase,
+ * request id) to make the full rejection record. {@code message} must never repeat the offending
+ * content.
+ */
+public record Block(
+    int status, String reason, String rule, String message, boolean retryable, String type) {
+
+  public Block {
+    if (status < 200 || status > 599) {
+      throw new IllegalArgumentException("block status must be 200-599: " + status);
+    }
+    rule = rule == null ? "" : rule;
+    type = type == null || type.isEmpty() ? defaultType(status) : type;
+  }
+
+  public static Block of(int status, String reason, String message) {
+    return new Block(status, reason, "", message, false, null);
+  }
+
+  public Block withRule(String newRule) {
+    return new Block(status, reason, newRule, message, retryable, type);
+  }
+
+  public Block asRetryable() {
+    return new Block(status, reason, rule, message, true, type);
+  }
+
+  /** The OpenAI error type that fits an HTTP status. */
+  public static String defaultType(int status) {
+    switch (status) {
+      case 400:
+      case 413:
+      case 415:
+      case 422:
+        return "invalid_request_error";
+      case 401:
+        return "authentication_error";
+      case 403:
+        return "permission_error";
+      case 404:
+        return "not_found_error";
+      case 429:
+        return "rate_limit_error";
+      case 504:
+        return "timeout_error";
+      default:
+        return status >= 500 ? "server_error" : "invalid_request_error";
+    }
+  }
+}
