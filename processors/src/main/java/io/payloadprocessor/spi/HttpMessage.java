@@ -85,6 +85,16 @@ public final class HttpMessage implements MessageView {
     return rawBody;
   }
 
+  /** Sets the body as it arrived (still content-encoded), dropping any parsed view of it. */
+  public void replaceBodyFromWire(byte[] wire) {
+    this.rawBody = wire;
+    this.hasBody = true;
+    this.decoded = null;
+    this.json = null;
+    this.jsonError = null;
+    this.text = null;
+  }
+
   /** Replaces the body with plain (unencoded) bytes; content-encoding is dropped. */
   public void replaceBody(byte[] body) {
     this.rawBody = body;

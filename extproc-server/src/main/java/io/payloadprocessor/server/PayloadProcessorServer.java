@@ -1,0 +1,374 @@
+package io.payloadprocessor.server;
+
+import io.envoyproxy.envoy.config.core.v3.HeaderMap;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
+import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProtocolConfiguration;
+import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.stub.StreamObserver;
+import io.payloadprocessor.server.grpc.ExtProcService;
+import io.payloadprocessor.server.pipeline.Pipeline;
+import io.payloadprocessor.server.pipeline.PipelineRunner;
+import io.payloadprocessor.server.pipeline.Step;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ext_proc sidecar: gRPC server (TCP or Unix domain socket), health service, warm-up and
+ * graceful drain. Build with {@link #builder()}; {@link #start()} returns once it listens and has
+ * warmed up.
+ */
+public final class PayloadProcessorServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PayloadProcessorServer.class);
+
+  /** Request header carried by warm-up exchanges, so modules can tell them from real traffic. */
+  public static final String WARMUP_HEADER = "x-payload-processor-warmup";
+
+  private final Builder b;
+  private final ServerMetrics metrics;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final AtomicBoolean ready = new AtomicBoolean();
+  private final ExecutorService blockingPool;
+  private Server server;
+  private EpollEventLoopGroup udsGroup;
+  private final PipelineRunner runner;
+  private final ServerContext ctx;
+
+  private PayloadProcessorServer(Builder b) {
+    this.b = b;
+    this.metrics = new ServerMetrics(b.registry);
+    AtomicInteger n = new AtomicInteger();
+    this.blockingPool =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "processor-worker-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    this.runner = new PipelineRunner(blockingPool, b.pipelineBudget, metrics);
+    this.ctx = new ServerContext(b.pipeline, runner, metrics, b.maxBodyBytes);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Starts listening, warms up, then reports SERVING/ready. */
+  public PayloadProcessorServer start() throws IOException {
+    BindableService service = b.noOp ? new NoOpService() : new ExtProcService(ctx);
+    int maxInbound =
+        (int) Math.min(Integer.MAX_VALUE, Math.max(64L << 20, 2 * b.maxBodyBytes + (1 << 20)));
+    NettyServerBuilder nb;
+    if (b.uds != null) {
+      Files.deleteIfExists(b.uds);
+      udsGroup = new EpollEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()));
+      nb =
+          NettyServerBuilder.forAddress(new DomainSocketAddress(b.uds.toString()))
+              .channelType(EpollServerDomainSocketChannel.class)
+              .bossEventLoopGroup(udsGroup)
+              .workerEventLoopGroup(udsGroup);
+    } else {
+      nb = NettyServerBuilder.forAddress(new InetSocketAddress(b.address, b.port));
+    }
+    server =
+        nb.maxInboundMessageSize(maxInbound)
+            .addService(ServerInterceptors.intercept(service, ExtProcService.metadataInterceptor()))
+            .addService(health.getHealthService())
+            .build()
+            .start();
+    health.setStatus("", ServingStatus.NOT_SERVING);
+    log.info("payload-processor listening on {}", describeAddress());
+    if (!b.noOp && b.warmupExchanges > 0) {
+      warmUp(b.warmupExchanges);
+    }
+    health.setStatus("", ServingStatus.SERVING);
+    health.setStatus(ExternalProcessorGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    ready.set(true);
+    log.info("ready");
+    return this;
+  }
+
+  /** The bound TCP port (useful with port 0), or -1 on a Unix socket. */
+  public int port() {
+    for (SocketAddress a : server.getListenSockets()) {
+      if (a instanceof InetSocketAddress ina) {
+        return ina.getPort();
+      }
+    }
+    return -1;
+  }
+
+  public String describeAddress() {
+    return b.uds != null ? "unix:" + b.uds : b.address + ":" + port();
+  }
+
+  public boolean isReady() {
+    return ready.get();
+  }
+
+  public ServerMetrics metrics() {
+    return metrics;
+  }
+
+  /**
+   * Graceful stop: not ready, refuse new streams, let streams in flight finish up to the drain
+   * timeout, then cut the rest.
+   */
+  public void drainAndStop() throws InterruptedException {
+    ready.set(false);
+    health.enterTerminalState();
+    if (server == null) {
+      return;
+    }
+    server.shutdown();
+    if (!server.awaitTermination(b.drainTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      log.warn("drain timeout of {} passed; cancelling remaining streams", b.drainTimeout);
+      server.shutdownNow();
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    }
+    blockingPool.shutdownNow();
+    if (udsGroup != null) {
+      udsGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+    log.info("stopped");
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    drainAndStop();
+  }
+
+  /**
+   * Exercises the whole stack (state machine, protos, JSON, CEL, modules) in-process before the
+   * server reports ready, so the first real exchanges do not pay for class loading and JIT while
+   * Envoy's message timer runs. Only steps without I/O take part ({@code mayBlock() == false}), the
+   * response direction runs no steps, and every exchange carries {@value #WARMUP_HEADER}.
+   */
+  private void warmUp(int exchanges) {
+    long t0 = System.nanoTime();
+    List<Step> local = new ArrayList<>();
+    for (Step s : b.pipeline.get().steps()) {
+      if (!s.processor().mayBlock() && !s.processor().handlesResponse()) {
+        local.add(s);
+      }
+    }
+    Pipeline warm = Pipeline.of(local);
+    ServerContext wctx = new ServerContext(() -> warm, runner, metrics, b.maxBodyBytes);
+    String name = InProcessServerBuilder.generateName();
+    Server inproc = null;
+    ManagedChannel ch = null;
+    try {
+      inproc =
+          InProcessServerBuilder.forName(name)
+              .directExecutor()
+              .addService(new ExtProcService(wctx))
+              .build()
+              .start();
+      ch = InProcessChannelBuilder.forName(name).directExecutor().build();
+      ExternalProcessorGrpc.ExternalProcessorStub stub = ExternalProcessorGrpc.newStub(ch);
+      byte[] body =
+          ("{\"model\":\"warmup\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello, how are"
+                  + " you?\"}],\"stream\":false}")
+              .getBytes(StandardCharsets.UTF_8);
+      for (int i = 0; i < exchanges; i++) {
+        warmExchange(stub, body);
+      }
+      log.info("warm-up: {} exchanges in {} ms", exchanges, (System.nanoTime() - t0) / 1_000_000);
+    } catch (IOException | RuntimeException | InterruptedException e) {
+      log.warn("warm-up failed (serving anyway): {}", e.toString());
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+    } finally {
+      if (ch != null) {
+        ch.shutdownNow();
+      }
+      if (inproc != null) {
+        inproc.shutdownNow();
+      }
+    }
+  }
+
+  private static void warmExchange(ExternalProcessorGrpc.ExternalProcessorStub stub, byte[] body)
+      throws InterruptedException {
+    CountDownLatch done = new CountDownLatch(1);
+    StreamObserver<ProcessingRequest> req =
+        stub.process(
+            new StreamObserver<>() {
+              @Override
+              public void onNext(ProcessingResponse value) {}
+
+              @Override
+              public void onError(Throwable t) {
+                done.countDown();
+              }
+
+              @Override
+              public void onCompleted() {
+                done.countDown();
+              }
+            });
+    HeaderMap headers =
+        HeaderMap.newBuilder()
+            .addHeaders(header(":method", "POST"))
+            .addHeaders(header(":path", "/v1/chat/completions"))
+            .addHeaders(header(":authority", "warmup"))
+            .addHeaders(header("content-type", "application/json"))
+            .addHeaders(header("content-length", Integer.toString(body.length)))
+            .addHeaders(header(WARMUP_HEADER, "true"))
+            .build();
+    req.onNext(
+        ProcessingRequest.newBuilder()
+            .setProtocolConfig(
+                ProtocolConfiguration.newBuilder()
+                    .setRequestBodyMode(BodySendMode.BUFFERED)
+                    .setResponseBodyMode(BodySendMode.BUFFERED))
+            .setRequestHeaders(HttpHeaders.newBuilder().setHeaders(headers))
+            .build());
+    req.onNext(
+        ProcessingRequest.newBuilder()
+            .setRequestBody(
+                HttpBody.newBuilder()
+                    .setBody(com.google.protobuf.ByteString.copyFrom(body))
+                    .setEndOfStream(true))
+            .build());
+    HeaderMap respHeaders =
+        HeaderMap.newBuilder()
+            .addHeaders(header(":status", "200"))
+            .addHeaders(header("content-type", "application/json"))
+            .build();
+    req.onNext(
+        ProcessingRequest.newBuilder()
+            .setResponseHeaders(HttpHeaders.newBuilder().setHeaders(respHeaders))
+            .build());
+    req.onNext(
+        ProcessingRequest.newBuilder()
+            .setResponseBody(
+                HttpBody.newBuilder()
+                    .setBody(com.google.protobuf.ByteString.copyFromUtf8("{\"choices\":[]}"))
+                    .setEndOfStream(true))
+            .build());
+    req.onCompleted();
+    done.await(5, TimeUnit.SECONDS);
+  }
+
+  private static HeaderValue header(String k, String v) {
+    return HeaderValue.newBuilder()
+        .setKey(k)
+        .setRawValue(com.google.protobuf.ByteString.copyFromUtf8(v))
+        .build();
+  }
+
+  /** The no-op floor for benchmarks: every message answered with an empty CONTINUE at once. */
+  static final class NoOpService extends ExternalProcessorGrpc.ExternalProcessorImplBase {
+    @Override
+    public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> out) {
+      return new NoOpStream(out);
+    }
+  }
+
+  /** Builder; defaults match the CLI's. */
+  public static final class Builder {
+    private String address = "127.0.0.1";
+    private int port = 9002;
+    private Path uds;
+    private Supplier<Pipeline> pipeline = () -> Pipeline.of(List.of());
+    private long maxBodyBytes = 2L << 20;
+    private Duration drainTimeout = Duration.ofSeconds(10);
+    private Duration pipelineBudget = Duration.ofMillis(1500);
+    private PrometheusRegistry registry = new PrometheusRegistry();
+    private int warmupExchanges = 300;
+    private boolean noOp;
+
+    public Builder address(String v) {
+      address = v;
+      return this;
+    }
+
+    public Builder port(int v) {
+      port = v;
+      return this;
+    }
+
+    public Builder uds(Path v) {
+      uds = v;
+      return this;
+    }
+
+    public Builder pipeline(Supplier<Pipeline> v) {
+      pipeline = v;
+      return this;
+    }
+
+    public Builder maxBodyBytes(long v) {
+      maxBodyBytes = v;
+      return this;
+    }
+
+    public Builder drainTimeout(Duration v) {
+      drainTimeout = v;
+      return this;
+    }
+
+    public Builder pipelineBudget(Duration v) {
+      pipelineBudget = v;
+      return this;
+    }
+
+    public Builder registry(PrometheusRegistry v) {
+      registry = v;
+      return this;
+    }
+
+    public Builder warmupExchanges(int v) {
+      warmupExchanges = v;
+      return this;
+    }
+
+    public Builder noOp(boolean v) {
+      noOp = v;
+      return this;
+    }
+
+    public PayloadProcessorServer build() {
+      return new PayloadProcessorServer(this);
+    }
+  }
+}

@@ -1,0 +1,12 @@
+package io.payloadprocessor.server;
+
+import io.payloadprocessor.server.pipeline.Pipeline;
+import io.payloadprocessor.server.pipeline.PipelineRunner;
+import java.util.function.Supplier;
+
+/**
+ * What every ext_proc stream needs: the pipeline in force (read once per stream, so a reload never
+ * changes an exchange in flight), the runner, metrics and limits.
+ */
+public record ServerContext(
+    Supplier<Pipeline> pipeline, PipelineRunner runner, ServerMetrics metrics, long maxBodyBytes) {}

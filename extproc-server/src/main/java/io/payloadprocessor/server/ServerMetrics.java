@@ -1,0 +1,84 @@
+package io.payloadprocessor.server;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/**
+ * The server's Prometheus metrics. Names follow Prometheus conventions; labels are bounded
+ * (processor names come from config, never from traffic).
+ */
+public final class ServerMetrics {
+  private static final double[] LATENCY_BUCKETS = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
+  };
+
+  private final PrometheusRegistry registry;
+  public final Gauge streamsActive;
+  public final Counter streamsTotal;
+  public final Histogram phaseLatency;
+  public final Counter errors;
+  public final Histogram processorLatency;
+  public final Counter processorOutcomes;
+  public final Counter rejections;
+  public final Counter droppedHeaderMutations;
+
+  public ServerMetrics(PrometheusRegistry registry) {
+    this.registry = registry;
+    streamsActive =
+        Gauge.builder()
+            .name("payload_processor_streams_active")
+            .help("ext_proc streams (exchanges) currently open")
+            .register(registry);
+    streamsTotal =
+        Counter.builder()
+            .name("payload_processor_streams_total")
+            .help("ext_proc streams opened")
+            .register(registry);
+    phaseLatency =
+        Histogram.builder()
+            .name("payload_processor_phase_duration_seconds")
+            .help("Time to answer one ext_proc message, by phase")
+            .labelNames("phase")
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .register(registry);
+    errors =
+        Counter.builder()
+            .name("payload_processor_errors_total")
+            .help("Errors by kind (internal, body_too_large, stream_error, ...)")
+            .labelNames("kind")
+            .register(registry);
+    processorLatency =
+        Histogram.builder()
+            .name("payload_processor_processor_duration_seconds")
+            .help("Time one processor took, by processor and direction")
+            .labelNames("processor", "direction")
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .register(registry);
+    processorOutcomes =
+        Counter.builder()
+            .name("payload_processor_processor_outcomes_total")
+            .help(
+                "Processor results: continue, reject, respond, skipped, failed_open, timeout,"
+                    + " error")
+            .labelNames("processor", "direction", "outcome")
+            .register(registry);
+    rejections =
+        Counter.builder()
+            .name("payload_processor_rejections_total")
+            .help("Rejections by processor, action and reason")
+            .labelNames("processor", "action", "reason")
+            .register(registry);
+    droppedHeaderMutations =
+        Counter.builder()
+            .name("payload_processor_dropped_header_mutations_total")
+            .help("Header changes Envoy cannot apply in the body mode in force (STREAMED)")
+            .labelNames("direction")
+            .register(registry);
+  }
+
+  public PrometheusRegistry registry() {
+    return registry;
+  }
+}

@@ -1,0 +1,59 @@
+package io.payloadprocessor.server.grpc;
+
+import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.stub.StreamObserver;
+import io.payloadprocessor.server.ServerContext;
+import io.payloadprocessor.server.pipeline.Pipeline;
+import java.util.HashMap;
+import java.util.Map;
+
+/** {@code envoy.service.ext_proc.v3.ExternalProcessor}: one {@link ExchangeStream} per call. */
+public final class ExtProcService extends ExternalProcessorGrpc.ExternalProcessorImplBase {
+  private static final Context.Key<Map<String, String>> STREAM_METADATA =
+      Context.key("payload-processor-stream-metadata");
+
+  /** gRPC initial-metadata keys the server reads (route and stage selection). */
+  private static final String[] READ_KEYS = {
+    Pipeline.ROUTE_METADATA_KEY, Pipeline.STAGE_METADATA_KEY
+  };
+
+  private final ServerContext ctx;
+
+  public ExtProcService(ServerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public StreamObserver<ProcessingRequest> process(
+      StreamObserver<ProcessingResponse> responseObserver) {
+    Map<String, String> md = STREAM_METADATA.get();
+    return new ExchangeStream(ctx, responseObserver, md == null ? Map.of() : md);
+  }
+
+  /** Copies the initial metadata Envoy sends per route into the call's context. */
+  public static ServerInterceptor metadataInterceptor() {
+    return new ServerInterceptor() {
+      @Override
+      public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+          ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+        Map<String, String> md = new HashMap<>(2);
+        for (String key : READ_KEYS) {
+          String v = headers.get(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
+          if (v != null) {
+            md.put(key, v);
+          }
+        }
+        Context c = Context.current().withValue(STREAM_METADATA, Map.copyOf(md));
+        return Contexts.interceptCall(c, call, headers, next);
+      }
+    };
+  }
+}
