@@ -25,6 +25,14 @@ public interface Processor {
     return true;
   }
 
+  /**
+   * Whether the processor still runs on a message without a body (it reads the body only when there
+   * is one), instead of being skipped. Remote ext_proc backends do.
+   */
+  default boolean runsWithoutBody() {
+    return false;
+  }
+
   /** Whether the response part reads the body. */
   default boolean readsResponseBody() {
     return true;

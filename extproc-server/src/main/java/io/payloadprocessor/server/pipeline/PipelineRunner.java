@@ -107,7 +107,7 @@ public final class PipelineRunner {
         continue;
       }
       boolean readsBody = dir == Direction.REQUEST ? p.readsRequestBody() : p.readsResponseBody();
-      if (readsBody && body == BodyState.ABSENT) {
+      if (readsBody && body == BodyState.ABSENT && !p.runsWithoutBody()) {
         metrics.processorOutcomes.labelValues(step.name(), dir.label(), "skipped").inc();
         continue;
       }
