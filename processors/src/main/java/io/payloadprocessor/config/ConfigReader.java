@@ -13,9 +13,8 @@ import java.util.Set;
 
 /**
  * Reads a YAML/JSON config tree field by field and collects every problem with its field path,
- * instead of stopping at the first one. Jackson data binding stops at the first unknown or
- * mistyped field; users fixing a config want the whole list at once, which is why this walker
- * exists.
+ * instead of stopping at the first one. Jackson data binding stops at the first unknown or mistyped
+ * field; users fixing a config want the whole list at once, which is why this walker exists.
  *
  * <p>Paths are written as {@code a.b[2].c}; {@link #field} and {@link #index} build them.
  */
@@ -98,7 +97,9 @@ public final class ConfigReader {
     return parent != null && parent.has(key) && !parent.get(key).isNull();
   }
 
-  /** An object field; null (with a problem if required or mistyped) when absent or not an object. */
+  /**
+   * An object field; null (with a problem if required or mistyped) when absent or not an object.
+   */
   public ObjectNode object(String path, JsonNode parent, String key, boolean required) {
     JsonNode v = present(path, parent, key, required);
     if (v == null) {
@@ -124,7 +125,9 @@ public final class ConfigReader {
     return (ArrayNode) v;
   }
 
-  /** A string field; null when absent or not a string (a problem is recorded if required/mistyped). */
+  /**
+   * A string field; null when absent or not a string (a problem is recorded if required/mistyped).
+   */
   public String string(String path, JsonNode parent, String key, boolean required) {
     JsonNode v = present(path, parent, key, required);
     if (v == null) {

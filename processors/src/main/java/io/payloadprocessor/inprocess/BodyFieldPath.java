@@ -60,6 +60,9 @@ final class BodyFieldPath {
       throw new IllegalArgumentException(
           "must be a JSONPath starting with '$', e.g. $.stream_options.include_usage");
     }
+    if (!balanced(path)) {
+      throw new IllegalArgumentException("not a valid JSONPath: unbalanced brackets");
+    }
     JsonPath compiled;
     try {
       compiled = JsonPath.compile(path);
@@ -83,6 +86,34 @@ final class BodyFieldPath {
       pos = m.end();
     }
     return new BodyFieldPath(path, compiled, segments);
+  }
+
+  /**
+   * Whether brackets and parentheses outside quotes pair up. Jayway accepts some truncated paths
+   * (it reads {@code $.a[} as {@code $.a}); a typo must not silently address another field.
+   */
+  private static boolean balanced(String path) {
+    int depth = 0;
+    char quote = 0;
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (quote != 0) {
+        if (c == '\\') {
+          i++;
+        } else if (c == quote) {
+          quote = 0;
+        }
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == '[' || c == '(') {
+        depth++;
+      } else if (c == ']' || c == ')') {
+        if (--depth < 0) {
+          return false;
+        }
+      }
+    }
+    return depth == 0 && quote == 0;
   }
 
   String source() {
@@ -120,8 +151,7 @@ final class BodyFieldPath {
       if (seg instanceof String) {
         String name = (String) seg;
         if (!current.isObject()) {
-          throw new IllegalStateException(
-              "cannot set " + source + ": " + at + " is not an object");
+          throw new IllegalStateException("cannot set " + source + ": " + at + " is not an object");
         }
         ObjectNode obj = (ObjectNode) current;
         if (last) {

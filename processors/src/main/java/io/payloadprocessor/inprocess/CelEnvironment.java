@@ -13,8 +13,8 @@ import dev.cel.common.navigation.CelNavigableAst;
 import dev.cel.common.navigation.CelNavigableExpr;
 import dev.cel.common.types.MapType;
 import dev.cel.common.types.SimpleType;
-import dev.cel.parser.CelStandardMacro;
 import dev.cel.common.values.CelByteString;
+import dev.cel.parser.CelStandardMacro;
 import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelEvaluationListener;
 import dev.cel.runtime.CelFunctionBinding;
@@ -102,9 +102,7 @@ public final class CelEnvironment {
             .addFunctionBindings(
                 CelFunctionBinding.from(JSON_BYTES, CelByteString.class, CelEnvironment::jsonBytes),
                 CelFunctionBinding.from(
-                    JSON_STRING,
-                    String.class,
-                    s -> parseJson(s.getBytes(StandardCharsets.UTF_8))));
+                    JSON_STRING, String.class, s -> parseJson(s.getBytes(StandardCharsets.UTF_8))));
     if (withResponse) {
       builder.addVar("response", MapType.create(SimpleType.STRING, SimpleType.DYN));
     }

@@ -8,7 +8,6 @@ import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.MessageView;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
@@ -19,8 +18,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * GEP-5091 {@code InProcess} processor: CEL expressions that set and remove headers and body
- * fields of the request and/or the response.
+ * GEP-5091 {@code InProcess} processor: CEL expressions that set and remove headers and body fields
+ * of the request and/or the response.
  *
  * <p>Semantics:
  *
@@ -35,11 +34,11 @@ import java.util.Set;
  *       CR/LF/NUL, is an evaluation error.
  *   <li>{@code setBodyFields[].value} is a CEL expression whose result becomes JSON ({@code
  *       '{"include_usage": true}'} is a CEL map literal and becomes a JSON object); a non-string
- *       YAML value is used literally. A set creates missing intermediate objects; removing a missing
- *       field does nothing.
- *   <li>An evaluation error (a missing key, a wrong type, a cost limit) is thrown: the runner applies
- *       the processor's failure mode. A body that is not JSON when an expression calls {@code
- *       json()} on it, or when body fields are edited, is a {@link BodyException} (400).
+ *       YAML value is used literally. A set creates missing intermediate objects; removing a
+ *       missing field does nothing.
+ *   <li>An evaluation error (a missing key, a wrong type, a cost limit) is thrown: the runner
+ *       applies the processor's failure mode. A body that is not JSON when an expression calls
+ *       {@code json()} on it, or when body fields are edited, is a {@link BodyException} (400).
  * </ul>
  *
  * <p>Cost limits are those of {@link CelEnvironment}: {@value CelEnvironment#MAX_STEPS} evaluation
@@ -116,8 +115,7 @@ public final class CelTransformProcessor implements Processor {
 
   @Override
   public boolean readsResponseBody() {
-    return response != null
-        && (response.editsBody() || response.reads.contains("response.body"));
+    return response != null && (response.editsBody() || response.reads.contains("response.body"));
   }
 
   @Override
@@ -134,8 +132,7 @@ public final class CelTransformProcessor implements Processor {
     if (response == null || exchange.response() == null) {
       return Outcome.proceed();
     }
-    Activation activation =
-        new Activation(exchange.request(), exchange.response(), response.reads);
+    Activation activation = new Activation(exchange.request(), exchange.response(), response.reads);
     activation.status = exchange.responseStatus();
     return Outcome.proceed(apply(response, activation, exchange.response()));
   }
@@ -176,8 +173,7 @@ public final class CelTransformProcessor implements Processor {
         try {
           root = path.set(root, values[i]);
         } catch (IllegalStateException e) {
-          throw new CelTransformException(
-              name, "setBodyFields[" + i + "]: " + e.getMessage(), e);
+          throw new CelTransformException(name, "setBodyFields[" + i + "]: " + e.getMessage(), e);
         }
       }
       mutation.replaceJson(root);
@@ -239,8 +235,7 @@ public final class CelTransformProcessor implements Processor {
       req.put("path", nonNull(requestView.headers().get(":path")));
       vars.put("request", req);
       if (responseView != null) {
-        responseBody =
-            reads.contains("response.body") ? bytes(responseView) : CelByteString.EMPTY;
+        responseBody = reads.contains("response.body") ? bytes(responseView) : CelByteString.EMPTY;
         Map<String, Object> resp = new HashMap<>();
         resp.put("body", responseBody);
         resp.put("headers", headerMap(responseView.headers()));

@@ -97,8 +97,7 @@ final class CelValues {
       ObjectNode obj = NODES.objectNode();
       for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
         Object key = e.getKey();
-        obj.set(
-            key instanceof String ? (String) key : String.valueOf(key), toJson(e.getValue()));
+        obj.set(key instanceof String ? (String) key : String.valueOf(key), toJson(e.getValue()));
       }
       return obj;
     }

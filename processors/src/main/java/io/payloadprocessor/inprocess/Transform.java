@@ -29,7 +29,9 @@ final class Transform {
 
   record HeaderSet(String name, CelEnvironment.Compiled value) {}
 
-  /** {@code value} is a compiled expression, or a literal JSON value when {@code literal != null}. */
+  /**
+   * {@code value} is a compiled expression, or a literal JSON value when {@code literal != null}.
+   */
   record BodyFieldSet(BodyFieldPath path, CelEnvironment.Compiled value, JsonNode literal) {}
 
   final List<HeaderSet> setHeaders;
@@ -211,8 +213,7 @@ final class Transform {
     }
     String name = node.asText();
     if (name.isEmpty() || name.length() > MAX_HEADER_NAME_LENGTH) {
-      reader.error(
-          path, "header name must be 1-" + MAX_HEADER_NAME_LENGTH + " characters long");
+      reader.error(path, "header name must be 1-" + MAX_HEADER_NAME_LENGTH + " characters long");
       return null;
     }
     if (!HEADER_NAME.matcher(name).matches()) {
