@@ -1,0 +1,234 @@
+package io.payloadprocessor.inprocess;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.jayway.jsonpath.Configuration;
+import com.jayway.jsonpath.DocumentContext;
+import com.jayway.jsonpath.InvalidPathException;
+import com.jayway.jsonpath.JsonPath;
+import com.jayway.jsonpath.Option;
+import com.jayway.jsonpath.PathNotFoundException;
+import com.jayway.jsonpath.spi.json.JacksonJsonNodeJsonProvider;
+import com.jayway.jsonpath.spi.mapper.JacksonMappingProvider;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A body field address ({@code setBodyFields[].path}, {@code removeBodyFields[]}) as a JSONPath,
+ * parsed with Jayway JsonPath.
+ *
+ * <p>Definite paths (only property names and indexes, e.g. {@code $.stream_options.include_usage}
+ * or {@code $.messages[0].content}) are applied by walking the tree: Jayway cannot create missing
+ * parents, and {@code set} must create missing intermediate objects. Indefinite paths (wildcards,
+ * filters, deep scan) are handed to Jayway and change only the fields that exist. Removing a field
+ * that does not exist is a no-op.
+ */
+final class BodyFieldPath {
+  private static final Configuration JAYWAY =
+      Configuration.builder()
+          .jsonProvider(new JacksonJsonNodeJsonProvider())
+          .mappingProvider(new JacksonMappingProvider())
+          .options(Option.SUPPRESS_EXCEPTIONS)
+          .build();
+
+  /** One segment of Jayway's normalised definite path: {@code ['name']} or {@code [3]}. */
+  private static final Pattern SEGMENT = Pattern.compile("\\['([^']*)'\\]|\\[(-?\\d+)\\]");
+
+  private final String source;
+  private final JsonPath compiled;
+
+  /** Segments of a definite path: String property names and Integer indexes; null if indefinite. */
+  private final List<Object> segments;
+
+  private BodyFieldPath(String source, JsonPath compiled, List<Object> segments) {
+    this.source = source;
+    this.compiled = compiled;
+    this.segments = segments;
+  }
+
+  /**
+   * Parses a path.
+   *
+   * @throws IllegalArgumentException with a user-facing message if it is not a usable JSONPath
+   */
+  static BodyFieldPath parse(String path) {
+    if (path == null || !path.startsWith("$")) {
+      throw new IllegalArgumentException(
+          "must be a JSONPath starting with '$', e.g. $.stream_options.include_usage");
+    }
+    if (!balanced(path)) {
+      throw new IllegalArgumentException("not a valid JSONPath: unbalanced brackets");
+    }
+    JsonPath compiled;
+    try {
+      compiled = JsonPath.compile(path);
+    } catch (InvalidPathException | StringIndexOutOfBoundsException e) {
+      String detail = e.getMessage() == null ? "" : ": " + e.getMessage();
+      throw new IllegalArgumentException("not a valid JSONPath" + detail, e);
+    }
+    if (!compiled.isDefinite()) {
+      return new BodyFieldPath(path, compiled, null);
+    }
+    String normal = compiled.getPath(); // e.g. $['a'][0]['b']
+    List<Object> segments = new ArrayList<>();
+    Matcher m = SEGMENT.matcher(normal);
+    int pos = 1;
+    while (pos < normal.length()) {
+      if (!m.find(pos) || m.start() != pos) {
+        throw new IllegalArgumentException(
+            "unsupported JSONPath (property names must not contain quotes): " + path);
+      }
+      segments.add(m.group(1) != null ? m.group(1) : Integer.valueOf(m.group(2)));
+      pos = m.end();
+    }
+    return new BodyFieldPath(path, compiled, segments);
+  }
+
+  /**
+   * Whether brackets and parentheses outside quotes pair up. Jayway accepts some truncated paths
+   * (it reads {@code $.a[} as {@code $.a}); a typo must not silently address another field.
+   */
+  private static boolean balanced(String path) {
+    int depth = 0;
+    char quote = 0;
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (quote != 0) {
+        if (c == '\\') {
+          i++;
+        } else if (c == quote) {
+          quote = 0;
+        }
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == '[' || c == '(') {
+        depth++;
+      } else if (c == ']' || c == ')') {
+        if (--depth < 0) {
+          return false;
+        }
+      }
+    }
+    return depth == 0 && quote == 0;
+  }
+
+  String source() {
+    return source;
+  }
+
+  boolean isRoot() {
+    return segments != null && segments.isEmpty();
+  }
+
+  /**
+   * Sets the field in {@code root} (mutated in place) and returns the new root (which differs only
+   * for the path {@code $}).
+   *
+   * @throws IllegalStateException when the path crosses a value that is not an object or list
+   */
+  JsonNode set(JsonNode root, JsonNode value) {
+    if (segments == null) {
+      DocumentContext ctx = JsonPath.using(JAYWAY).parse(root);
+      try {
+        ctx.set(compiled, value);
+      } catch (PathNotFoundException e) {
+        // Nothing matched: an indefinite path sets only what exists.
+      }
+      return root;
+    }
+    if (segments.isEmpty()) {
+      return value;
+    }
+    JsonNode current = root;
+    StringBuilder at = new StringBuilder("$");
+    for (int i = 0; i < segments.size(); i++) {
+      Object seg = segments.get(i);
+      boolean last = i == segments.size() - 1;
+      if (seg instanceof String) {
+        String name = (String) seg;
+        if (!current.isObject()) {
+          throw new IllegalStateException("cannot set " + source + ": " + at + " is not an object");
+        }
+        ObjectNode obj = (ObjectNode) current;
+        if (last) {
+          obj.set(name, value);
+          return root;
+        }
+        JsonNode child = obj.get(name);
+        if (child == null || child.isNull()) {
+          child = JsonNodeFactory.instance.objectNode();
+          obj.set(name, child);
+        }
+        current = child;
+        at.append('.').append(name);
+      } else {
+        int index = (Integer) seg;
+        if (!current.isArray()) {
+          throw new IllegalStateException("cannot set " + source + ": " + at + " is not a list");
+        }
+        ArrayNode arr = (ArrayNode) current;
+        int resolved = index < 0 ? arr.size() + index : index;
+        if (resolved < 0 || resolved >= arr.size()) {
+          throw new IllegalStateException(
+              "cannot set " + source + ": index " + index + " is outside " + at);
+        }
+        if (last) {
+          arr.set(resolved, value);
+          return root;
+        }
+        current = arr.get(resolved);
+        at.append('[').append(index).append(']');
+      }
+    }
+    return root;
+  }
+
+  /** Removes the field from {@code root} (mutated in place); a missing field is a no-op. */
+  void remove(JsonNode root) {
+    if (segments == null) {
+      DocumentContext ctx = JsonPath.using(JAYWAY).parse(root);
+      try {
+        ctx.delete(compiled);
+      } catch (PathNotFoundException e) {
+        // Nothing to remove.
+      }
+      return;
+    }
+    JsonNode current = root;
+    for (int i = 0; i < segments.size(); i++) {
+      Object seg = segments.get(i);
+      boolean last = i == segments.size() - 1;
+      if (seg instanceof String) {
+        if (!current.isObject()) {
+          return;
+        }
+        if (last) {
+          ((ObjectNode) current).remove((String) seg);
+          return;
+        }
+        current = current.get((String) seg);
+      } else {
+        if (!current.isArray()) {
+          return;
+        }
+        int index = (Integer) seg;
+        int resolved = index < 0 ? current.size() + index : index;
+        if (resolved < 0 || resolved >= current.size()) {
+          return;
+        }
+        if (last) {
+          ((ArrayNode) current).remove(resolved);
+          return;
+        }
+        current = current.get(resolved);
+      }
+      if (current == null) {
+        return;
+      }
+    }
+  }
+}
