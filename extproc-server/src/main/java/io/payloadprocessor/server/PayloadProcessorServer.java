@@ -190,7 +190,10 @@ public final class PayloadProcessorServer implements AutoCloseable {
       }
     }
     Pipeline warm = Pipeline.of(local);
-    ServerContext wctx = new ServerContext(() -> warm, runner, metrics, b.maxBodyBytes);
+    // Warm-up traffic is not real traffic: count it in a throwaway registry.
+    ServerMetrics scratch = new ServerMetrics(new PrometheusRegistry());
+    PipelineRunner warmRunner = new PipelineRunner(blockingPool, b.pipelineBudget, scratch);
+    ServerContext wctx = new ServerContext(() -> warm, warmRunner, scratch, b.maxBodyBytes);
     String name = InProcessServerBuilder.generateName();
     Server inproc = null;
     ManagedChannel ch = null;

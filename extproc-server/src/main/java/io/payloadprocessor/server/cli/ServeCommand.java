@@ -1,0 +1,248 @@
+package io.payloadprocessor.server.cli;
+
+import io.payloadprocessor.server.Logging;
+import io.payloadprocessor.server.PayloadProcessorServer;
+import io.payloadprocessor.server.admin.AdminServer;
+import io.payloadprocessor.server.config.ConfigError;
+import io.payloadprocessor.server.config.ConfigWatcher;
+import io.payloadprocessor.server.config.LoadResult;
+import io.payloadprocessor.server.config.PipelineLoader;
+import io.payloadprocessor.server.extprocess.BackendChannels;
+import io.payloadprocessor.server.extprocess.ExtProcessBuilders;
+import io.payloadprocessor.server.pipeline.Pipeline;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code payload-processor serve}: runs the ext_proc sidecar. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Run the ext_proc gRPC sidecar (the default command).",
+      "",
+      "Without --config, an embedded default pipeline runs: the JSON body's `model` field is"
+          + " copied to X-Gateway-Model-Name. With --config, the PayloadProcessor documents of"
+          + " that file or directory are loaded, validated (the server refuses to start on an"
+          + " invalid config) and watched: valid changes apply atomically, invalid ones are"
+          + " logged and the last good pipeline stays.",
+      "",
+      "SIGTERM drains: /readyz turns 503, new streams are refused, streams in flight finish"
+          + " (up to --drain-timeout)."
+    })
+public final class ServeCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+  static final String DEFAULT_PIPELINE = "/io/payloadprocessor/server/default-pipeline.yaml";
+
+  @Option(names = "--address", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  String address = "127.0.0.1";
+
+  @Option(names = "--port", description = "gRPC port (default: ${DEFAULT-VALUE}; 0 picks one).")
+  int port = 9002;
+
+  @Option(
+      names = "--uds",
+      paramLabel = "PATH",
+      description = "Listen on this Unix domain socket instead of TCP.")
+  Path uds;
+
+  @Option(
+      names = "--config",
+      paramLabel = "PATH",
+      description = "PayloadProcessor YAML file or directory (watched for changes).")
+  Path config;
+
+  @Option(
+      names = "--admin-port",
+      description =
+          "HTTP port for /metrics, /healthz, /readyz (default: ${DEFAULT-VALUE}; -1 disables).")
+  int adminPort = 9090;
+
+  @Option(
+      names = "--admin-address",
+      description = "Address of the admin port (default: same as --address).")
+  String adminAddress;
+
+  @Option(
+      names = "--max-body-bytes",
+      converter = Sizes.class,
+      description =
+          "Largest body the pipeline buffers; larger requests get 413 (default: 2MiB). Accepts"
+              + " 2097152, 512KiB, 2MiB.")
+  long maxBodyBytes = 2L << 20;
+
+  @Option(
+      names = "--drain-timeout",
+      converter = Durations.class,
+      description = "How long SIGTERM waits for streams in flight (default: 10s).")
+  Duration drainTimeout = Duration.ofSeconds(10);
+
+  @Option(
+      names = "--pipeline-budget",
+      converter = Durations.class,
+      description =
+          "Time budget for one pipeline run (one ext_proc message); keep it below Envoy's"
+              + " message_timeout (default: 1500ms). When it runs out, each remaining processor"
+              + " fails by its failureMode.")
+  Duration pipelineBudget = Duration.ofMillis(1500);
+
+  @Option(
+      names = "--backend",
+      paramLabel = "NAME=HOST:PORT",
+      description =
+          "Address of an ExtProcess backendRef by name (repeatable); otherwise"
+              + " NAME.NAMESPACE.svc.cluster.local:PORT.")
+  Map<String, String> backends = new LinkedHashMap<>();
+
+  @Option(
+      names = "--module-option",
+      paramLabel = "KEY=VALUE",
+      description = "Server-level setting for modules, e.g. redis.url=redis://127.0.0.1:6379.")
+  Map<String, String> moduleOptions = new LinkedHashMap<>();
+
+  @Option(
+      names = "--warmup",
+      description = "Warm-up exchanges before /readyz turns ready (default: ${DEFAULT-VALUE}).")
+  int warmup = 300;
+
+  @Option(
+      names = "--no-op",
+      description = "Benchmark floor: answer every message with CONTINUE, no pipeline.")
+  boolean noOp;
+
+  @Option(names = "--log-format", description = "text or json (default: ${DEFAULT-VALUE}).")
+  String logFormat = "text";
+
+  @Option(names = "--log-level", description = "Root log level (default: ${DEFAULT-VALUE}).")
+  String logLevel = "INFO";
+
+  @Override
+  public Integer call() throws Exception {
+    if (!logFormat.equals("text") && !logFormat.equals("json")) {
+      System.err.println("--log-format must be text or json, got: " + logFormat);
+      return 2;
+    }
+    Logging.configure(logFormat.equals("json"), logLevel);
+    PrometheusRegistry registry = new PrometheusRegistry();
+    BackendChannels channels = new BackendChannels(backends);
+    PipelineLoader loader =
+        new PipelineLoader(new ExtProcessBuilders(channels), registry, moduleOptions);
+    AtomicReference<Pipeline> current = new AtomicReference<>();
+    ConfigWatcher watcher = null;
+    LoadResult loaded;
+    if (config != null) {
+      watcher = new ConfigWatcher(config, loader, current, registry);
+      loaded = watcher.reloadNow();
+    } else {
+      loaded = loadDefault(loader);
+      if (loaded.ok()) {
+        current.set(loaded.pipeline());
+      }
+    }
+    if (!loaded.ok()) {
+      System.err.println(
+          "payload-processor: refusing to start: the pipeline config is invalid"
+              + (config == null ? " (embedded default)" : " (" + config + ")"));
+      for (ConfigError e : loaded.errors()) {
+        System.err.println("  " + e);
+      }
+      channels.close();
+      return 1;
+    }
+    loaded.warnings().forEach(w -> log.warn("config: {}", w));
+    log.info(
+        "pipeline: {} documents, {} processors{}",
+        loaded.documents(),
+        loaded.processors(),
+        config == null ? " (embedded default)" : " from " + config);
+    PayloadProcessorServer server =
+        PayloadProcessorServer.builder()
+            .address(address)
+            .port(port)
+            .uds(uds)
+            .pipeline(current::get)
+            .maxBodyBytes(maxBodyBytes)
+            .drainTimeout(drainTimeout)
+            .pipelineBudget(pipelineBudget)
+            .registry(registry)
+            .warmupExchanges(warmup)
+            .noOp(noOp)
+            .build();
+    AdminServer admin =
+        adminPort < 0
+            ? null
+            : new AdminServer(
+                adminAddress == null ? address : adminAddress,
+                adminPort,
+                registry,
+                server::isReady);
+    if (admin != null) {
+      log.info(
+          "admin on {}:{} (/metrics /healthz /readyz)",
+          adminAddress == null ? address : adminAddress,
+          admin.port());
+    }
+    ConfigWatcher w = watcher;
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  log.info("shutting down: draining for up to {}", drainTimeout);
+                  try {
+                    server.drainAndStop();
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                  if (w != null) {
+                    w.close();
+                  }
+                  channels.close();
+                  if (admin != null) {
+                    admin.close();
+                  }
+                },
+                "shutdown"));
+    try {
+      server.start();
+    } catch (IOException e) {
+      Throwable root = e;
+      while (root.getCause() != null) {
+        root = root.getCause();
+      }
+      System.err.println(
+          "payload-processor: cannot listen on "
+              + (uds != null ? "unix:" + uds : address + ":" + port)
+              + ": "
+              + root.getMessage());
+      return 1;
+    }
+    if (watcher != null) {
+      watcher.start();
+    }
+    server.awaitTermination();
+    return 0;
+  }
+
+  static LoadResult loadDefault(PipelineLoader loader) throws IOException {
+    try (InputStream in = ServeCommand.class.getResourceAsStream(DEFAULT_PIPELINE)) {
+      if (in == null) {
+        throw new IOException("embedded default pipeline missing from the jar");
+      }
+      String yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      return loader.loadDocuments("embedded default pipeline", PipelineLoader.parseYaml(yaml));
+    }
+  }
+}
