@@ -22,7 +22,7 @@ public final class ServerMetrics {
   public final Histogram processorLatency;
   public final Counter processorOutcomes;
   public final Counter rejections;
-  public final Counter droppedHeaderMutations;
+  public final Counter droppedMutations;
 
   public ServerMetrics(PrometheusRegistry registry) {
     this.registry = registry;
@@ -70,10 +70,10 @@ public final class ServerMetrics {
             .help("Rejections by processor, action and reason")
             .labelNames("processor", "action", "reason")
             .register(registry);
-    droppedHeaderMutations =
+    droppedMutations =
         Counter.builder()
-            .name("payload_processor_dropped_header_mutations_total")
-            .help("Header changes Envoy cannot apply in the body mode in force (STREAMED)")
+            .name("payload_processor_dropped_mutations_total")
+            .help("Header/body changes Envoy cannot apply in the body mode in force (STREAMED)")
             .labelNames("direction")
             .register(registry);
   }

@@ -48,10 +48,13 @@ import org.slf4j.LoggerFactory;
  *       body answer carries header changes, the new body and a matching content-length.
  *   <li>BUFFERED_PARTIAL: as BUFFERED when the message holds the whole body; a truncated body
  *       (Envoy's buffer limit hit) cannot be inspected and is answered 413 (request) / 500.
- *   <li>STREAMED: every chunk but the last is answered once the next one arrives, with clear_body;
- *       the last (or, with trailers, the one before them) carries the whole processed body. Envoy
- *       already forwarded the headers, so header changes made from the body cannot apply; they are
- *       counted in {@code payload_processor_dropped_header_mutations_total}.
+ *   <li>STREAMED: every chunk is answered at once, unchanged (Envoy forwards headers before the
+ *       body, and holds trailers while any chunk awaits its answer, so nothing can be held back
+ *       safely); a copy is kept and the pipeline runs when the body ends (last chunk or trailers).
+ *       A rejection still stops the exchange (request: the client gets the error; response: the
+ *       stream is reset); header and body changes cannot apply and are counted in {@code
+ *       payload_processor_dropped_mutations_total}. Use BUFFERED or FULL_DUPLEX_STREAMED to change
+ *       bodies.
  *   <li>FULL_DUPLEX_STREAMED: the headers answer is held until the body is complete (Envoy holds
  *       the headers meanwhile, with no timer), so it can carry header changes made from the body;
  *       then the body goes back in chunks of at most 64 KiB with end_of_stream on the last.
@@ -95,9 +98,6 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
 
     /** FULL_DUPLEX: the headers answer waits for the body. */
     boolean headersDeferred;
-
-    /** STREAMED: a chunk waits for its answer until the next message shows whether it was last. */
-    boolean chunkHeld;
 
     boolean trailersSeen;
     final ByteArrayOutputStream body = new ByteArrayOutputStream();
@@ -319,12 +319,12 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
         }
       }
       case STREAMED -> {
-        if (side.chunkHeld) {
-          sendBody(side, BodyMutation.newBuilder().setClearBody(true).build(), null, Map.of());
-        }
-        side.chunkHeld = true;
         if (eos) {
           complete(side, true);
+        } else {
+          // Answer at once, unchanged: Envoy holds trailers while any chunk awaits its answer,
+          // so holding chunks back would stall a body that ends with trailers.
+          sendBody(side, null, null, Map.of());
         }
       }
       case FULL_DUPLEX_STREAMED -> {
@@ -390,7 +390,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     side.trailersSeen = true;
     if (side.collect && side.sse == null) {
       // The body (if any) is complete: trailers come after the last body chunk.
-      complete(side, side.mode == BodySendMode.STREAMED && side.chunkHeld);
+      complete(side, false);
       if (finished) {
         return;
       }
@@ -433,34 +433,35 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
       streamBack(side, body, !side.trailersSeen);
       return;
     }
+    if (side.mode == BodySendMode.STREAMED) {
+      // Every chunk already went on unchanged: only a rejection can still take effect.
+      if (bodyChanged || !EnvoyMessages.isEmpty(diff(side))) {
+        ctx.metrics().droppedMutations.labelValues(side.dir.label()).inc();
+        log.debug(
+            "{} changes dropped: body mode STREAMED forwards data before the pipeline can run"
+                + " (use BUFFERED or FULL_DUPLEX_STREAMED to change bodies or headers)",
+            side.dir.label());
+      }
+      if (answerBodyMessage) {
+        sendBody(side, null, null, p.metadata());
+      }
+      return;
+    }
     if (!answerBodyMessage) {
       return;
     }
     BodyMutation bm = null;
-    if (bodyChanged || side.mode == BodySendMode.STREAMED) {
+    if (bodyChanged) {
       bm =
           body.length == 0
               ? BodyMutation.newBuilder().setClearBody(true).build()
               : BodyMutation.newBuilder().setBody(ByteString.copyFrom(body)).build();
     }
-    HeaderMutation hm = null;
-    if (side.mode == BodySendMode.STREAMED) {
-      // Headers already went on; Envoy ignores header changes on a STREAMED body answer.
-      if (!EnvoyMessages.isEmpty(diff(side))) {
-        ctx.metrics().droppedHeaderMutations.labelValues(side.dir.label()).inc();
-        log.debug(
-            "{} header changes dropped: body mode STREAMED forwards headers before the body"
-                + " (use BUFFERED or FULL_DUPLEX_STREAMED)",
-            side.dir.label());
-      }
-    } else {
-      if (bodyChanged && side.original.contains("content-length")) {
-        // With BUFFERED and headers SEND, content-length is ours to keep right (else Envoy 500s).
-        message.headers().set("content-length", Integer.toString(body.length));
-      }
-      hm = diff(side);
+    if (bodyChanged && side.original.contains("content-length")) {
+      // With BUFFERED and headers SEND, content-length is ours to keep right (else Envoy 500s).
+      message.headers().set("content-length", Integer.toString(body.length));
     }
-    side.chunkHeld = false;
+    HeaderMutation hm = diff(side);
     sendBody(side, bm, hm, p.metadata(), p.clearRouteCache());
   }
 
