@@ -456,6 +456,57 @@ class PipelineLoaderTest {
   }
 
   @Test
+  void targetRefAndMetadataRules() throws Exception {
+    String good = doc("ok", "Gateway", "PreRouting", inProcess("a"));
+    assertThat(
+            onlyError(
+                    loader()
+                        .load(
+                            write(
+                                "g.yaml",
+                                good.replace("group: gateway.networking.k8s.io", "group: apps"))))
+                .field())
+        .isEqualTo("spec.targetRef.group");
+    assertThat(
+            onlyError(
+                    loader()
+                        .load(
+                            write(
+                                "m.yaml",
+                                good.replace("  name: ok\n", "  name: ok\n  namespace: Bad_NS\n"))))
+                .field())
+        .isEqualTo("metadata.namespace");
+    assertThat(
+            onlyError(
+                    loader().load(write("r.yaml", good.replace("name: gw}", "name: gw, port: 1}"))))
+                .field())
+        .isEqualTo("spec.targetRef.port");
+    assertThat(
+            onlyError(
+                    loader()
+                        .load(
+                            write(
+                                "s.yaml",
+                                good.replace("  processors:\n", "  processors: {}\n")
+                                    .replace(inProcess("a"), ""))))
+                .message())
+        .contains("must be a list");
+    assertThat(onlyError(loader().load(write("l.yaml", "- a\n- b\n"))).message())
+        .contains("must be a mapping");
+    // A group-less targetRef defaults to gateway.networking.k8s.io; kubectl metadata is accepted.
+    LoadResult r =
+        loader()
+            .load(
+                write(
+                    "d.yaml",
+                    good.replace("group: gateway.networking.k8s.io, ", "")
+                            .replace("  name: ok\n", "  name: ok\n  uid: abc\n  labels: {a: b}\n")
+                        + "status: {}\n"));
+    assertThat(r.errors()).isEmpty();
+    assertThat(r.pipeline().steps().get(0).target().group()).isEqualTo("gateway.networking.k8s.io");
+  }
+
+  @Test
   void collectsAllErrorsAcrossDocumentsAndFiles() throws Exception {
     write(
         "a.yaml",
