@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.jayway.jsonpath.Configuration;
-import com.jayway.jsonpath.DocumentContext;
 import com.jayway.jsonpath.InvalidPathException;
 import com.jayway.jsonpath.JsonPath;
 import com.jayway.jsonpath.Option;
@@ -132,9 +131,9 @@ final class BodyFieldPath {
    */
   JsonNode set(JsonNode root, JsonNode value) {
     if (segments == null) {
-      DocumentContext ctx = JsonPath.using(JAYWAY).parse(root);
+      // JsonPath.set/delete directly: JsonContext's versions cast Jackson's result to List.
       try {
-        ctx.set(compiled, value);
+        compiled.set(root, value, JAYWAY);
       } catch (PathNotFoundException e) {
         // Nothing matched: an indefinite path sets only what exists.
       }
@@ -190,9 +189,8 @@ final class BodyFieldPath {
   /** Removes the field from {@code root} (mutated in place); a missing field is a no-op. */
   void remove(JsonNode root) {
     if (segments == null) {
-      DocumentContext ctx = JsonPath.using(JAYWAY).parse(root);
       try {
-        ctx.delete(compiled);
+        compiled.delete(root, JAYWAY);
       } catch (PathNotFoundException e) {
         // Nothing to remove.
       }

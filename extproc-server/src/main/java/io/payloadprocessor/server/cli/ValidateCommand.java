@@ -38,7 +38,8 @@ import picocli.CommandLine.Spec;
       "",
       "Prints every error on its own line as FILE: document N (NAME): FIELD: PROBLEM, then"
           + " warnings (e.g. a document ignored because an older one has the same phase and"
-          + " targetRef), then on success: OK: N documents, M processors."
+          + " targetRef), then on success: OK: N documents, M processors. Errors and warnings"
+          + " go to standard error, the OK line to standard output."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
