@@ -1,10 +1,14 @@
 package io.payloadprocessor.bench;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -129,7 +133,20 @@ public final class LoadCommand implements Callable<Integer> {
 
   /** Runs {@code load} on its own, without the server CLI (used by test/bench scripts). */
   public static void main(String[] args) {
+    quietLibraryLogs();
     System.exit(new CommandLine(new LoadCommand()).execute(args));
+  }
+
+  /**
+   * Without a logging config (root at DEBUG), logback logs every HTTP/2 frame of Netty at DEBUG to
+   * stdout: that would both corrupt {@code --json} output and become the bottleneck of the
+   * measurement.
+   */
+  static void quietLibraryLogs() {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback
+        && logback.getLogger(Logger.ROOT_LOGGER_NAME).isDebugEnabled()) {
+      logback.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.WARN);
+    }
   }
 
   @Override

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A trivial ext_proc server on 127.0.0.1 for driving the load driver and h2load in tests: answers
@@ -35,7 +36,10 @@ final class ContinueExtProcServer implements AutoCloseable {
   }
 
   private final Server server;
+  private static final int MAX_RECORDED_STREAMS = 10_000;
+
   private final Queue<List<String>> streams = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger recorded = new AtomicInteger();
 
   ContinueExtProcServer(int port, Behaviour behaviour) throws IOException {
     this.server =
@@ -65,11 +69,16 @@ final class ContinueExtProcServer implements AutoCloseable {
     server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
   }
 
-  /** Manual benchmarks (h2load): {@code ContinueExtProcServer [port]}; runs until killed. */
+  /**
+   * Manual benchmarks (h2load, the load driver): {@code ContinueExtProcServer [port
+   * [CONTINUE|FAIL|IMMEDIATE]]}; runs until killed.
+   */
   public static void main(String[] args) throws Exception {
+    LoadCommand.quietLibraryLogs();
     int port = args.length > 0 ? Integer.parseInt(args[0]) : 9002;
-    ContinueExtProcServer s = new ContinueExtProcServer(port, Behaviour.CONTINUE);
-    System.out.println("ext_proc CONTINUE server on 127.0.0.1:" + s.port());
+    Behaviour behaviour = args.length > 1 ? Behaviour.valueOf(args[1]) : Behaviour.CONTINUE;
+    ContinueExtProcServer s = new ContinueExtProcServer(port, behaviour);
+    System.out.println("ext_proc " + behaviour + " server on 127.0.0.1:" + s.port());
     s.server.awaitTermination();
   }
 
@@ -83,7 +92,9 @@ final class ContinueExtProcServer implements AutoCloseable {
     @Override
     public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> out) {
       List<String> seen = new ArrayList<>();
-      streams.add(seen);
+      if (recorded.incrementAndGet() <= MAX_RECORDED_STREAMS) {
+        streams.add(seen); // bounded: main() may serve millions of h2load streams
+      }
       return new StreamObserver<>() {
         private boolean closed;
 
