@@ -13,7 +13,8 @@ import java.time.Duration;
  * @param duration measured time
  * @param warmup time before the measured window whose results are discarded
  * @param bodyBytes size of the request body (an OpenAI chat request)
- * @param headersOnly send only request_headers with end_of_stream=true (no bodies, no response)
+ * @param headersOnly send only request_headers with end_of_stream=true, as Envoy does for a GET
+ *     through a filter that sends request headers only (protocol_config body modes NONE)
  * @param responseBodyBytes size of the response body; 0 sends response headers with
  *     end_of_stream=true
  * @param skipResponse send nothing of the response direction
