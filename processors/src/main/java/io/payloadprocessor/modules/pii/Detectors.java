@@ -42,10 +42,11 @@ public final class Detectors {
             "PHONE",
             40,
             HAS_DIGIT,
-            // E.164 / international: +CC or 00CC, then groups of 1-4 digits.
+            // E.164 / international: +CC or 00CC, then groups of 1-4 digits. Possessive
+            // quantifiers: a digit run splits one way only, so a failed candidate costs O(n).
             new Candidate(
                 Pattern.compile(
-                    "(?<![\\w+])(?:\\+|00)[1-9]\\d{0,2}(?:[ .\\-]?\\(?\\d{1,4}\\)?){2,6}(?!\\w)"),
+                    "(?<![\\w+])(?:\\+|00)[1-9]\\d{0,2}+(?:[ .\\-]?+\\(?+\\d{1,4}+\\)?+){2,6}+(?!\\w)"),
                 Validators::internationalPhone),
             // NANP: [+1] (NXX) NXX-XXXX.
             new Candidate(
@@ -56,7 +57,7 @@ public final class Detectors {
             // European national numbers with trunk prefix 0, written in groups.
             new Candidate(
                 Pattern.compile(
-                    "(?<![\\w+.\\-])0[1-9]\\d{0,3}(?:[ .\\-]\\d{2,4}){1,4}(?![\\w]|[.\\-]\\d)"),
+                    "(?<![\\w+.\\-])0[1-9]\\d{0,3}+(?:[ .\\-]\\d{2,8}+){1,4}+(?![\\w]|[.\\-]\\d)"),
                 Validators::nationalPhone)));
     add(
         PatternDetector.of(

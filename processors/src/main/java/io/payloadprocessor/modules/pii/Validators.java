@@ -1,7 +1,9 @@
 package io.payloadprocessor.modules.pii;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.google.common.net.InetAddresses;
 import java.util.Base64;
 import java.util.Map;
@@ -11,7 +13,8 @@ import java.util.Map;
  * lengths and ISO 7064 mod-97, number plans, JWT structure. Each works on the matched text only.
  */
 final class Validators {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON =
+      JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
 
   /** IBAN length per country (SWIFT IBAN registry). */
   static final Map<String, Integer> IBAN_LENGTHS =
@@ -249,7 +252,7 @@ final class Validators {
     if (d.length() == 11 && d.charAt(0) == '1') {
       d = d.substring(1);
     }
-    if (d.length() != 10 || !balanced(candidate) || !consistentSeparators(candidate)) {
+    if (d.length() != 10 || !balanced(candidate)) {
       return false;
     }
     return nxx(d.substring(0, 3)) && nxx(d.substring(3, 6));
