@@ -1,6 +1,7 @@
 package io.payloadprocessor.modules.pii;
 
 import io.payloadprocessor.modules.pii.PatternDetector.Candidate;
+import io.payloadprocessor.modules.pii.PatternDetector.StartFinder;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,18 @@ public final class Detectors {
 
   private static final Predicate<String> HAS_DIGIT = Detectors::hasDigit;
 
+  /** The first digit of a run of digits (every digit pattern starts at one). */
+  private static final StartFinder DIGIT_START =
+      (t, i) -> isDigit(t.charAt(i)) && (i == 0 || !isDigit(t.charAt(i - 1))) ? i : -1;
+
+  private static final StartFinder PHONE_START =
+      (t, i) -> {
+        char c = t.charAt(i);
+        return c == '+' || c == '(' || (isDigit(c) && (i == 0 || !isDigit(t.charAt(i - 1))))
+            ? i
+            : -1;
+      };
+
   static {
     add(
         PatternDetector.of(
@@ -35,7 +48,8 @@ public final class Detectors {
                     "(?<![A-Za-z0-9._%+\\-])[A-Za-z0-9._%+\\-]{1,64}@"
                         + "(?:[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?\\.){1,8}"
                         + "[A-Za-z]{2,24}(?![A-Za-z0-9\\-]|\\.[A-Za-z0-9])"),
-                Validators::email)));
+                Validators::email,
+                StartFinder.walkBack('@', Detectors::emailLocal, 64))));
     add(
         PatternDetector.of(
             "phone",
@@ -47,18 +61,21 @@ public final class Detectors {
             new Candidate(
                 Pattern.compile(
                     "(?<![\\w+])(?:\\+|00)[1-9]\\d{0,2}+(?:[ .\\-]?+\\(?+\\d{1,4}+\\)?+){2,6}+(?!\\w)"),
-                Validators::internationalPhone),
+                Validators::internationalPhone,
+                PHONE_START),
             // NANP: [+1] (NXX) NXX-XXXX.
             new Candidate(
                 Pattern.compile(
                     "(?<![\\w+])(?:\\+?1[ .\\-]?)?(?:\\(\\d{3}\\)|\\d{3})[ .\\-]?\\d{3}[ .\\-]?\\d{4}"
                         + "(?!\\w)"),
-                Validators::nanpPhone),
+                Validators::nanpPhone,
+                PHONE_START),
             // European national numbers with trunk prefix 0, written in groups.
             new Candidate(
                 Pattern.compile(
                     "(?<![\\w+.\\-])0[1-9]\\d{0,3}+(?:[ .\\-]\\d{2,8}+){1,4}+(?![\\w]|[.\\-]\\d)"),
-                Validators::nationalPhone)));
+                Validators::nationalPhone,
+                (t, i) -> t.charAt(i) == '0' && (i == 0 || !isDigit(t.charAt(i - 1))) ? i : -1)));
     add(
         PatternDetector.of(
             "payment_card",
@@ -67,7 +84,8 @@ public final class Detectors {
             HAS_DIGIT,
             new Candidate(
                 Pattern.compile("(?<![\\d\\-]|\\d[ \\-])\\d(?:[ \\-]?\\d){12,18}(?![ \\-]?\\d)"),
-                Validators::paymentCard)));
+                Validators::paymentCard,
+                DIGIT_START)));
     add(
         PatternDetector.of(
             "us_ssn",
@@ -77,7 +95,8 @@ public final class Detectors {
             new Candidate(
                 Pattern.compile(
                     "(?<![\\d\\-]|\\d[ \\-])\\d{3}([\\- ]?)\\d{2}\\1\\d{4}(?![ \\-]?\\d)"),
-                Validators::usSsn)));
+                Validators::usSsn,
+                DIGIT_START)));
     add(
         PatternDetector.of(
             "iban",
@@ -88,7 +107,8 @@ public final class Detectors {
                 Pattern.compile(
                     "(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"
                         + "(?![A-Za-z0-9])"),
-                Validators::iban)));
+                Validators::iban,
+                StartFinder.chars(c -> c >= 'A' && c <= 'Z'))));
     add(
         PatternDetector.of(
             "ipv4",
@@ -99,7 +119,8 @@ public final class Detectors {
                 Pattern.compile(
                     "(?<![\\d.])(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}"
                         + "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?!\\d|\\.\\d)"),
-                s -> true)));
+                s -> true,
+                DIGIT_START)));
     add(
         PatternDetector.of(
             "ipv6",
@@ -111,7 +132,8 @@ public final class Detectors {
                     "(?<![0-9A-Za-z:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}"
                         + "(?:(?<=:)(?:\\d{1,3}\\.){3}\\d{1,3})?(?:%[0-9A-Za-z]{1,15})?"
                         + "(?![0-9A-Za-z:]|\\.\\d)"),
-                Validators::ipv6)));
+                Validators::ipv6,
+                StartFinder.walkBack(':', Detectors::hexOrColon, 39))));
     add(
         PatternDetector.of(
             "aws_access_key",
@@ -121,7 +143,8 @@ public final class Detectors {
             new Candidate(
                 Pattern.compile(
                     "(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}(?![A-Za-z0-9])"),
-                Validators::notRepetitive)));
+                Validators::notRepetitive,
+                StartFinder.literal("AKIA", "ASIA", "ABIA", "ACCA"))));
     add(
         PatternDetector.of(
             "github_token",
@@ -132,7 +155,8 @@ public final class Detectors {
                 Pattern.compile(
                     "(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{60,255})"
                         + "(?![A-Za-z0-9_])"),
-                Validators::notRepetitive)));
+                Validators::notRepetitive,
+                StartFinder.literal("gh", "github_pat_"))));
     add(
         PatternDetector.of(
             "api_key",
@@ -142,7 +166,8 @@ public final class Detectors {
             new Candidate(
                 Pattern.compile(
                     "(?<![A-Za-z0-9_\\-])sk-[A-Za-z0-9_\\-]{20,200}(?![A-Za-z0-9_\\-])"),
-                Validators::apiKey)));
+                Validators::apiKey,
+                StartFinder.literal("sk-"))));
     add(
         PatternDetector.of(
             "jwt",
@@ -153,7 +178,8 @@ public final class Detectors {
                 Pattern.compile(
                     "(?<![A-Za-z0-9_\\-])eyJ[A-Za-z0-9_\\-]{5,500}\\.eyJ[A-Za-z0-9_\\-]{2,1500}"
                         + "\\.[A-Za-z0-9_\\-]{0,1000}(?![A-Za-z0-9_\\-])"),
-                Validators::jwt)));
+                Validators::jwt,
+                StartFinder.literal("eyJ"))));
     String pemKind = "(?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----";
     add(
         PatternDetector.of(
@@ -167,7 +193,8 @@ public final class Detectors {
                         + pemKind
                         + "[A-Za-z0-9+/=\\s:,\\\\\\-]{0,4100}?-----END "
                         + pemKind),
-                Validators::privateKey)));
+                Validators::privateKey,
+                StartFinder.literal("-----BEGIN "))));
   }
 
   private Detectors() {}
@@ -195,6 +222,25 @@ public final class Detectors {
     String label = name.toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9]+", "_");
     return new PatternDetector(
         name, label, maxLength, t -> true, List.of(new Candidate(pattern, s -> true)), true);
+  }
+
+  private static boolean isDigit(char c) {
+    return c >= '0' && c <= '9';
+  }
+
+  private static boolean emailLocal(char c) {
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '.'
+        || c == '_'
+        || c == '%'
+        || c == '+'
+        || c == '-';
+  }
+
+  private static boolean hexOrColon(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':';
   }
 
   private static boolean hasDigit(String t) {
