@@ -132,7 +132,9 @@ public final class PiiProcessor implements Processor {
       case TEXT:
         return scanText(body.text(), direction);
       case EVENT_STREAM:
-        return scanEventStream(message.body(), direction);
+        return direction == Direction.RESPONSE
+            ? scanEventStream(message.body())
+            : scanText(body.text(), direction);
       default:
         metrics.count("allow");
         return Outcome.proceed();
@@ -191,7 +193,7 @@ public final class PiiProcessor implements Processor {
     return Outcome.proceed(mutation);
   }
 
-  private Outcome scanEventStream(byte[] body, Direction direction) throws BodyException {
+  private Outcome scanEventStream(byte[] body) throws BodyException {
     PiiSseStream stream = newStream();
     SseBodies.Result r = SseBodies.run(body, stream);
     if (r.block() != null) {

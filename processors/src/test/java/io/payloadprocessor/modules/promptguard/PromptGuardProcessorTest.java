@@ -239,6 +239,21 @@ class PromptGuardProcessorTest {
   }
 
   @Test
+  void bufferedEventStreamResponse() throws Exception {
+    Processor p =
+        guard("{\"deny\":[{\"keyword\":\"secret plan\"}],\"request\":false,\"response\":true}");
+    String denied =
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"the secret\"}}]}\n\n"
+            + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" plan\"}}]}\n\n"
+            + "data: [DONE]\n\n";
+    assertThat(rejected(p.onResponse(response("/v1/chat/completions", "text/event-stream", denied))).reason())
+        .isEqualTo("prompt_denied");
+    String clean = denied.replace("secret", "public");
+    assertThat(continued(p.onResponse(response("/v1/chat/completions", "text/event-stream", clean))).body())
+        .isNull();
+  }
+
+  @Test
   void responseAllowCheckedAtEndOfStream() throws Exception {
     Processor p =
         guard("{\"allow\":[{\"keyword\":\"invoice\"}],\"request\":false,\"response\":true}");
