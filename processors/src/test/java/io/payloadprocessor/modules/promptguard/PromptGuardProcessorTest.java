@@ -246,10 +246,14 @@ class PromptGuardProcessorTest {
         "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"the secret\"}}]}\n\n"
             + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" plan\"}}]}\n\n"
             + "data: [DONE]\n\n";
-    assertThat(rejected(p.onResponse(response("/v1/chat/completions", "text/event-stream", denied))).reason())
+    assertThat(
+            rejected(p.onResponse(response("/v1/chat/completions", "text/event-stream", denied)))
+                .reason())
         .isEqualTo("prompt_denied");
     String clean = denied.replace("secret", "public");
-    assertThat(continued(p.onResponse(response("/v1/chat/completions", "text/event-stream", clean))).body())
+    assertThat(
+            continued(p.onResponse(response("/v1/chat/completions", "text/event-stream", clean)))
+                .body())
         .isNull();
   }
 
