@@ -93,8 +93,7 @@ public final class Detectors {
             11,
             HAS_DIGIT,
             new Candidate(
-                Pattern.compile(
-                    "(?<![\\d\\-]|\\d[ \\-])\\d{3}([\\- ]?)\\d{2}\\1\\d{4}(?![ \\-]?\\d)"),
+                Pattern.compile("(?<![\\d\\-]|\\d[ \\-])\\d{3}([\\- ]?)\\d{2}\\1\\d{4}(?!\\1?\\d)"),
                 Validators::usSsn,
                 DIGIT_START)));
     add(
