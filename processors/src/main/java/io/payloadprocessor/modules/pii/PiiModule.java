@@ -42,6 +42,11 @@ import java.util.regex.PatternSyntaxException;
  *     status: 403                     # status of a block (default 403)
  *     decisionHeader: x-payload-processor-pii   # lists detector names found (mask/report)
  * </pre>
+ *
+ * <p>Blocks are {@code reason: pii_detected, rule: <detector name>}; the message names the
+ * detector, never the value. Decisions are also written to dynamic metadata under {@code pii} and
+ * counted in {@code payload_processor_guard_decisions_total}. On a streamed (SSE) response the
+ * headers are already on their way, so the decision header is not added there; metadata is.
  */
 public final class PiiModule implements ModuleFactory {
   public static final String ID = "pii";

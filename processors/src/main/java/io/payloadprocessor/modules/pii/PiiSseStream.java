@@ -27,7 +27,8 @@ import java.util.Set;
  * window, so it is then complete. Released text is re-emitted in the event that brought the last
  * piece of it, with every other field of that event kept; events that would carry no text are held
  * back whole. Any other event (finish, usage, {@code [DONE]}, {@code message_stop}) first flushes
- * what is held, masked, then is itself scanned whole.
+ * what is held, masked, then is itself scanned whole. Known limit: per-token {@code logprobs} in
+ * OpenAI chunks repeat the text one token at a time and are passed as they are.
  */
 final class PiiSseStream implements SseStreamProcessor {
   /** Characters of released text kept as left context for look-behinds. */

@@ -43,6 +43,13 @@ import java.util.regex.PatternSyntaxException;
  *     decisionHeader: x-payload-processor-prompt-guard   # report mode only
  *     streamWindowChars: 1024            # SSE: deny rules see the last N chars of a stream
  * </pre>
+ *
+ * <p>On responses the completion text is checked (scope roles do not apply; {@code toolArguments}
+ * does). Rejections are {@code reason: prompt_denied, rule: <deny rule name>} or {@code reason:
+ * prompt_not_allowed, rule: allow}; messages name the rule, never the text. In report mode the
+ * header value is {@code allow} or {@code <reason>; rule=<rule>}, and metadata {@code prompt_guard}
+ * holds {@code processor, decision, rule, enforced}; on streamed responses only the metadata is
+ * written (the headers are already sent).
  */
 public final class PromptGuardModule implements ModuleFactory {
   public static final String ID = "prompt-guard";
