@@ -52,8 +52,8 @@ public record CacheKey(String partition, String exact, String query) {
           "prediction");
 
   /**
-   * The key of a chat completion request, or null when the request is not cacheable: not an
-   * OpenAI chat body, last message not from the user, or more than one choice asked for.
+   * The key of a chat completion request, or null when the request is not cacheable: not an OpenAI
+   * chat body, last message not from the user, or more than one choice asked for.
    */
   public static CacheKey of(String path, String tenant, JsonNode body) {
     if (body == null || !body.isObject()) {

@@ -31,7 +31,8 @@ public final class SemanticCacheFactory implements ModuleFactory {
     SemanticCacheProcessor.Mode mode = SemanticCacheProcessor.Mode.fromConfig(c.mode);
     if (mode == null) {
       problems.add(
-          new ConfigProblem("mode", "must be exact, semantic or exact_then_semantic, not " + c.mode));
+          new ConfigProblem(
+              "mode", "must be exact, semantic or exact_then_semantic, not " + c.mode));
     }
     if (!(c.similarityThreshold > 0 && c.similarityThreshold <= 1)) {
       problems.add(new ConfigProblem("similarityThreshold", "must be in (0, 1]"));

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Answers a chat completion from the cache when the same question (exactly, or semantically within
  * the same partition, see {@link CacheKey}) was answered before, and stores complete 200 answers
- * (JSON or assembled from the SSE stream). Marks every response with {@code x-cache: hit|miss|bypass}
- * and, when a comparison was made, {@code x-cache-similarity}.
+ * (JSON or assembled from the SSE stream). Marks every response with {@code x-cache:
+ * hit|miss|bypass} and, when a comparison was made, {@code x-cache-similarity}.
  */
 public final class SemanticCacheProcessor implements Processor, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SemanticCacheProcessor.class);

@@ -8,9 +8,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Assembles a streamed chat completion ({@code chat.completion.chunk} events) into a {@link
- * CachedAnswer}. The answer counts as complete only if the stream carried a finish reason and
- * ended with {@code data: [DONE]}; anything else (an error event, a tool call, a second choice,
- * text over {@link #MAX_TEXT_CHARS}) makes it uncacheable.
+ * CachedAnswer}. The answer counts as complete only if the stream carried a finish reason and ended
+ * with {@code data: [DONE]}; anything else (an error event, a tool call, a second choice, text over
+ * {@link #MAX_TEXT_CHARS}) makes it uncacheable.
  */
 public final class SseAnswerAssembler {
   /** Longest answer kept; longer ones are not cached (keeps memory per stream bounded). */

@@ -27,8 +27,7 @@ public final class MemoryStore implements StateStore {
     }
 
     @Override
-    public long expireAfterUpdate(
-        String key, Timed value, long currentTime, long currentDuration) {
+    public long expireAfterUpdate(String key, Timed value, long currentTime, long currentDuration) {
       return value.ttlNanos();
     }
 

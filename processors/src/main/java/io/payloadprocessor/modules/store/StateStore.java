@@ -5,9 +5,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The small key-value store stateful modules share: string values with a time to live, plus
- * bounded "recent" lists (newest first) that index keys for scans. Implementations are
- * thread-safe; every operation of a remote store may fail with {@link BackendException}.
+ * The small key-value store stateful modules share: string values with a time to live, plus bounded
+ * "recent" lists (newest first) that index keys for scans. Implementations are thread-safe; every
+ * operation of a remote store may fail with {@link BackendException}.
  */
 public interface StateStore extends AutoCloseable {
 
@@ -23,11 +23,10 @@ public interface StateStore extends AutoCloseable {
   void delete(String key) throws BackendException;
 
   /**
-   * Moves {@code member} to the head of the list {@code listKey}, trims the list to {@code
-   * maxSize} members and makes the whole list expire after {@code ttl}.
+   * Moves {@code member} to the head of the list {@code listKey}, trims the list to {@code maxSize}
+   * members and makes the whole list expire after {@code ttl}.
    */
-  void pushRecent(String listKey, String member, int maxSize, Duration ttl)
-      throws BackendException;
+  void pushRecent(String listKey, String member, int maxSize, Duration ttl) throws BackendException;
 
   /** The members of {@code listKey}, newest first; empty if absent. */
   List<String> recent(String listKey) throws BackendException;

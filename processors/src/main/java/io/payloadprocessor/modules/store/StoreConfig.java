@@ -1,9 +1,9 @@
 package io.payloadprocessor.modules.store;
 
 /**
- * The {@code store} block of a stateful module's config: {@code {type: memory}} (default) or
- * {@code {type: redis, url: redis://127.0.0.1:6379}}. Without {@code url} the Redis store uses the
- * server option {@code redis.url}.
+ * The {@code store} block of a stateful module's config: {@code {type: memory}} (default) or {@code
+ * {type: redis, url: redis://127.0.0.1:6379}}. Without {@code url} the Redis store uses the server
+ * option {@code redis.url}.
  */
 public final class StoreConfig {
   /** {@code memory} or {@code redis}. */
