@@ -16,6 +16,16 @@ public final class Embeddings {
     static final EmbeddingModel MODEL = new AllMiniLmL6V2EmbeddingModel();
   }
 
+  /**
+   * Starts loading the model on a background daemon thread, so that the first request of a semantic
+   * cache does not pay the load (about two seconds) inside its timeout.
+   */
+  public static void warmUpAsync() {
+    Thread t = new Thread(() -> embed("warm up"), "minilm-warm-up");
+    t.setDaemon(true);
+    t.start();
+  }
+
   /** The embedding of {@code text}, L2-normalised so that cosine similarity is a dot product. */
   public static float[] embed(String text) {
     float[] v = Holder.MODEL.embed(text).content().vector();

@@ -52,6 +52,9 @@ public final class SemanticCacheFactory implements ModuleFactory {
     StoreConfig storeConfig = c.store == null ? new StoreConfig() : c.store;
     RedisURI redis = Stores.validate(storeConfig, context, "store", problems);
     Stores.check(problems);
+    if (mode.semantic) {
+      Embeddings.warmUpAsync();
+    }
     return new SemanticCacheProcessor(
         processorName,
         mode,
