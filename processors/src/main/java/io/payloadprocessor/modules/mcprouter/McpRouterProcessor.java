@@ -100,8 +100,11 @@ public final class McpRouterProcessor implements Processor, AutoCloseable {
 
   @Override
   public boolean readsRequestBody() {
-    // GET (listening stream) and DELETE (end of session) carry no body but need stickiness.
-    return false;
+    // The tool policy must see every POST body, so the body is declared as read. The cost: a
+    // runner skips body-reading processors on requests without a body, so GET (the listening
+    // stream) and DELETE (end of session) are not made sticky unless the runner calls this
+    // processor for them anyway; onRequest handles a missing body.
+    return true;
   }
 
   @Override

@@ -22,7 +22,7 @@ class McpRouterFactoryTest {
   @Test
   void defaults() throws Exception {
     McpRouterProcessor r = McpHarness.router(null);
-    assertThat(r.readsRequestBody()).isFalse();
+    assertThat(r.readsRequestBody()).isTrue();
     assertThat(r.handlesResponse()).isTrue();
     assertThat(r.readsResponseBody()).isFalse();
     assertThat(r.mayBlock()).isFalse();
