@@ -109,8 +109,11 @@ public record CacheKey(String partition, String exact, String query) {
         params.set(f, v);
       }
     }
-    String partition = sha256(canonical(p));
     String q = query.toString().strip();
+    if (q.isEmpty() && nonText.isEmpty()) {
+      return null; // an empty question: nothing worth caching
+    }
+    String partition = sha256(canonical(p));
     return new CacheKey(partition, sha256(partition + "\n" + q), q);
   }
 

@@ -153,7 +153,8 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
         return hit(exchange, hit.answer(), 1.0);
       }
     }
-    if (!mode.semantic) {
+    if (!mode.semantic || key.query().isEmpty()) {
+      // A question with no text (only an image, say) has nothing to compare semantically.
       return remember(exchange, new Pending("miss", key, null, null));
     }
     float[] query = Embeddings.embed(key.query());
@@ -263,11 +264,12 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
   private void save(Pending p, CachedAnswer answer) throws BackendException {
     p.stored = true;
     float[] embedding = null;
-    if (mode.semantic) {
+    boolean semantic = mode.semantic && !p.key.query().isEmpty();
+    if (semantic) {
       embedding = p.embedding != null ? p.embedding : Embeddings.embed(p.key.query());
     }
     store.put(entryKey(p.key.exact()), answer.toStored(embedding), ttl);
-    if (mode.semantic) {
+    if (semantic) {
       store.pushRecent(partitionKey(p.key.partition()), p.key.exact(), maxPerPartition, ttl);
     }
   }

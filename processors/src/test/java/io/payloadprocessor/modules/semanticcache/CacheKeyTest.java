@@ -86,6 +86,8 @@ class CacheKeyTest {
     assertThat(key("{\"model\":\"m\"}")).isNull();
     assertThat(key("{\"model\":\"m\",\"messages\":[]}")).isNull();
     assertThat(key("[1]")).isNull();
+    assertThat(key("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"  \"}]}"))
+        .isNull();
     assertThat(
             key(
                 "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"},"

@@ -205,6 +205,19 @@ class SemanticCacheProcessorTest {
   }
 
   @Test
+  void imageOnlyQuestionsUseExactLookupsOnly() throws Exception {
+    SemanticCacheProcessor p = cache(Mode.EXACT_THEN_SEMANTIC);
+    String img =
+        "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":"
+            + "[{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://x/a.png\"}}]}]}";
+    Exchange first = ask(p, img);
+    answerJson(p, first, 200, completion("A cat."));
+    assertThat(first.response().headers().get("x-cache")).isEqualTo("miss");
+    assertThat(hitOf(ask(p, img)).headers().get("x-cache-similarity")).isEqualTo("1.0000");
+    assertThat(outcome(ask(p, img.replace("a.png", "b.png")))).isInstanceOf(Outcome.Continue.class);
+  }
+
+  @Test
   void nonChatRequestsBypass() throws Exception {
     SemanticCacheProcessor p = cache(Mode.EXACT);
     Exchange e = ask(p, "{\"model\":\"text-embedding-3-small\",\"input\":\"x\"}");

@@ -54,7 +54,7 @@ public final class RedisServerExtension
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
-    String binary = findBinary();
+    String binary = findBinary(System.getenv("PATH"), DEFAULT_DIRS);
     Path dir = Files.createTempDirectory("redis-test");
     int port = freePort();
     Process process =
@@ -79,12 +79,15 @@ public final class RedisServerExtension
     waitForPing(running);
   }
 
-  private static String findBinary() {
-    String path = System.getenv("PATH");
+  private static final List<String> DEFAULT_DIRS =
+      List.of("/usr/bin", "/usr/local/bin", "/usr/sbin");
+
+  /** The redis-server binary on {@code path} or in {@code fallbacks}; throws if there is none. */
+  static String findBinary(String path, List<String> fallbacks) {
     List<String> dirs =
         Stream.concat(
                 path == null ? Stream.empty() : Stream.of(path.split(File.pathSeparator)),
-                Stream.of("/usr/bin", "/usr/local/bin", "/usr/sbin"))
+                fallbacks.stream())
             .toList();
     for (String d : dirs) {
       File f = new File(d, "redis-server");
