@@ -1,0 +1,68 @@
+package io.payloadprocessor.modules.semanticcache;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.lettuce.core.RedisURI;
+import io.payloadprocessor.modules.store.StoreConfig;
+import io.payloadprocessor.modules.store.Stores;
+import io.payloadprocessor.spi.ConfigException;
+import io.payloadprocessor.spi.ConfigProblem;
+import io.payloadprocessor.spi.ModuleConfigs;
+import io.payloadprocessor.spi.ModuleContext;
+import io.payloadprocessor.spi.ModuleFactory;
+import io.payloadprocessor.spi.Processor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The {@code semantic-cache} module: exact and semantic response cache for chat completions. */
+public final class SemanticCacheFactory implements ModuleFactory {
+  public static final String ID = "semantic-cache";
+
+  @Override
+  public String id() {
+    return ID;
+  }
+
+  @Override
+  public Processor create(String processorName, JsonNode config, ModuleContext context)
+      throws ConfigException {
+    SemanticCacheConfig c = ModuleConfigs.bind(config, SemanticCacheConfig.class);
+    List<ConfigProblem> problems = new ArrayList<>();
+    SemanticCacheProcessor.Mode mode = SemanticCacheProcessor.Mode.fromConfig(c.mode);
+    if (mode == null) {
+      problems.add(
+          new ConfigProblem(
+              "mode", "must be exact, semantic or exact_then_semantic, not " + c.mode));
+    }
+    if (!(c.similarityThreshold > 0 && c.similarityThreshold <= 1)) {
+      problems.add(new ConfigProblem("similarityThreshold", "must be in (0, 1]"));
+    }
+    if (c.ttlSeconds <= 0) {
+      problems.add(new ConfigProblem("ttlSeconds", "must be positive"));
+    }
+    if (c.tenantHeader != null && (c.tenantHeader.isBlank() || c.tenantHeader.startsWith(":"))) {
+      problems.add(new ConfigProblem("tenantHeader", "must be a header name"));
+    }
+    if (c.maxEntries <= 0) {
+      problems.add(new ConfigProblem("maxEntries", "must be positive"));
+    }
+    if (c.maxEntriesPerPartition <= 0 || c.maxEntriesPerPartition > 10_000) {
+      problems.add(new ConfigProblem("maxEntriesPerPartition", "must be in 1..10000"));
+    }
+    StoreConfig storeConfig = c.store == null ? new StoreConfig() : c.store;
+    RedisURI redis = Stores.validate(storeConfig, context, "store", problems);
+    Stores.check(problems);
+    if (mode.semantic) {
+      Embeddings.warmUpAsync();
+    }
+    return new SemanticCacheProcessor(
+        processorName,
+        mode,
+        c.similarityThreshold,
+        Duration.ofSeconds(c.ttlSeconds),
+        c.tenantHeader,
+        c.maxEntriesPerPartition,
+        Stores.open(redis, c.maxEntries),
+        Stores.keyPrefix(storeConfig, ID));
+  }
+}
