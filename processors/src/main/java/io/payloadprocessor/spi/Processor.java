@@ -62,6 +62,16 @@ public interface Processor {
     return null;
   }
 
+  /**
+   * For a {@code text/event-stream} response that is streamed through {@link #openSseStream}:
+   * called once when the response headers arrive, before any event, so the processor can add
+   * response headers or metadata (headers can change only now). Only a {@link Outcome.Continue} is
+   * honoured.
+   */
+  default Outcome onSseHeaders(Exchange exchange) throws Exception {
+    return Outcome.proceed();
+  }
+
   /** Whether {@link #openSseStream} returns a stream processor. */
   default boolean streamsSse() {
     return false;

@@ -34,7 +34,7 @@ public record ConformanceCase(
   /** A request or response as the case gives it. */
   public record Message(
       List<Map.Entry<String, String>> headers,
-      String body,
+      byte[] body,
       int[] chunks,
       Map<String, String> trailers) {}
 
@@ -295,11 +295,21 @@ public record ConformanceCase(
       trailers = stringMap(m.get("trailers"), path + "trailers");
     }
     JsonNode body = m.get("body");
-    if (body != null && !body.isTextual() && !body.isNull()) {
-      throw new CaseFormatException(path + "body: must be a string (use a YAML block scalar)");
+    byte[] bytes = null;
+    if (body != null && body.isBinary()) {
+      // YAML's standard !!binary tag: base64 bytes (compressed or non-UTF-8 bodies).
+      try {
+        bytes = body.binaryValue();
+      } catch (java.io.IOException e) {
+        throw new CaseFormatException(path + "body: bad !!binary value");
+      }
+    } else if (body != null && body.isTextual()) {
+      bytes = body.asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    } else if (body != null && !body.isNull()) {
+      throw new CaseFormatException(
+          path + "body: must be a string (use a YAML block scalar) or !!binary");
     }
-    return new Message(
-        headers, body == null || body.isNull() ? null : body.asText(), chunks, trailers);
+    return new Message(headers, bytes, chunks, trailers);
   }
 
   private static void allowed(JsonNode n, String path, String... keys) throws CaseFormatException {

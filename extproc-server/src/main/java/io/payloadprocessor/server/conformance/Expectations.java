@@ -28,6 +28,13 @@ public final class Expectations {
           .options(Option.ALWAYS_RETURN_LIST, Option.SUPPRESS_EXCEPTIONS)
           .build();
 
+  private static final Configuration DEFINITE =
+      Configuration.builder()
+          .jsonProvider(new JacksonJsonNodeJsonProvider())
+          .mappingProvider(new JacksonMappingProvider())
+          .options(Option.SUPPRESS_EXCEPTIONS)
+          .build();
+
   private Expectations() {}
 
   /** One HTTP message as observed (upstream request or client response). */
@@ -171,7 +178,15 @@ public final class Expectations {
     for (Map.Entry<String, JsonNode> e : b.jsonPath().entrySet()) {
       JsonNode results;
       try {
-        results = JsonPath.using(JSONPATH).parse(parsed).read(e.getKey());
+        JsonPath path = JsonPath.compile(e.getKey());
+        if (path.isDefinite()) {
+          // A definite path (no wildcard or filter) names one value, or a function's result.
+          Object value = JsonPath.using(DEFINITE).parse(parsed).read(path);
+          JsonNode one = value == null ? null : JSON.valueToTree(value);
+          results = one == null ? JSON.createArrayNode() : JSON.createArrayNode().add(one);
+        } else {
+          results = JsonPath.using(JSONPATH).parse(parsed).read(path);
+        }
       } catch (RuntimeException ex) {
         failures.add(what + ": bad JSONPath " + e.getKey() + ": " + ex.getMessage());
         continue;

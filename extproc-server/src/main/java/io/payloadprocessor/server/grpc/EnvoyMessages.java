@@ -99,6 +99,9 @@ public final class EnvoyMessages {
     if (v instanceof Value val) {
       return val;
     }
+    if (v instanceof Struct st) {
+      return Value.newBuilder().setStructValue(st).build();
+    }
     if (v instanceof Boolean b) {
       return Value.newBuilder().setBoolValue(b).build();
     }

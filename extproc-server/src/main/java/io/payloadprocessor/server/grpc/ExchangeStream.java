@@ -26,6 +26,7 @@ import io.payloadprocessor.spi.Direction;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
 import io.payloadprocessor.spi.HttpMessage;
+import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
 import io.payloadprocessor.spi.Rejections;
 import java.io.ByteArrayOutputStream;
@@ -203,11 +204,12 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     for (Step s : steps) {
       Processor p = s.processor();
       boolean handles = side.dir == Direction.REQUEST ? p.handlesRequest() : p.handlesResponse();
-      if (!handles) {
+      boolean reads = side.dir == Direction.REQUEST ? p.readsRequestBody() : p.readsResponseBody();
+      // A response transform may read the request body: the request side must keep it then.
+      if (!handles && !(reads && side.dir == Direction.REQUEST)) {
         continue;
       }
       work = true;
-      boolean reads = side.dir == Direction.REQUEST ? p.readsRequestBody() : p.readsResponseBody();
       if (reads) {
         readsBody = true;
         allStream &= p.streamsSse();
@@ -270,6 +272,19 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
       immediate(stop);
       return;
     }
+    PipelineRunner.Proceed proceed = (PipelineRunner.Proceed) r;
+    Map<String, Object> metadata = new java.util.LinkedHashMap<>(proceed.metadata());
+    for (Step s : streamSteps) {
+      try {
+        if (s.processor().onSseHeaders(exchange) instanceof Outcome.Continue c) {
+          c.mutation().applyTo(exchange.mutableResponse());
+          metadata.putAll(c.mutation().metadata());
+        }
+      } catch (Exception e) {
+        // Only header decoration happens here; the stream itself is still guarded.
+        log.warn("processor '{}' failed on the stream's headers: {}", s.name(), e.toString());
+      }
+    }
     side.sse = new SseRelay(exchange, ctx.metrics(), streamSteps);
     ProcessingMode override = null;
     if (side.mode == BodySendMode.BUFFERED || side.mode == BodySendMode.BUFFERED_PARTIAL) {
@@ -288,7 +303,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
               .setResponseBodyMode(BodySendMode.STREAMED)
               .build();
     }
-    answerHeaders(side, diff(side), false, ((PipelineRunner.Proceed) r).metadata(), override);
+    answerHeaders(side, diff(side), false, metadata, override);
   }
 
   // ---------------------------------------------------------------- body

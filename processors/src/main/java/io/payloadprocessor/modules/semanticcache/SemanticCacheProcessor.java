@@ -220,10 +220,7 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
     if (p == null) {
       return Outcome.proceed();
     }
-    Mutation m = Mutation.create().setHeader(X_CACHE, p.result).metadata("cache", p.result);
-    if (p.similarity != null) {
-      m.setHeader(X_CACHE_SIMILARITY, formatSimilarity(p.similarity));
-    }
+    Mutation m = marks(p);
     if (p.shouldStore() && !p.stored && exchange.responseStatus() == 200) {
       MessageView response = exchange.response();
       CachedAnswer answer = null;
@@ -238,6 +235,21 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
       }
     }
     return Outcome.proceed(m);
+  }
+
+  /** x-cache (and similarity) on a streamed response: its headers can change only now. */
+  @Override
+  public Outcome onSseHeaders(Exchange exchange) {
+    Pending p = (Pending) exchange.attributes().get(attribute());
+    return p == null ? Outcome.proceed() : Outcome.proceed(marks(p));
+  }
+
+  private static Mutation marks(Pending p) {
+    Mutation m = Mutation.create().setHeader(X_CACHE, p.result).metadata("cache", p.result);
+    if (p.similarity != null) {
+      m.setHeader(X_CACHE_SIMILARITY, formatSimilarity(p.similarity));
+    }
+    return m;
   }
 
   private static CachedAnswer fromJson(MessageView response) {
