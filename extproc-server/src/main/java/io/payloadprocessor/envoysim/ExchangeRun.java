@@ -100,7 +100,13 @@ final class ExchangeRun {
     boolean awaitingTrailers;
     int partialChunksSent;
     ByteArrayOutputStream buffered;
+
+    /** STREAMED chunks sent and awaiting their response, FIFO. */
     final Deque<Chunk> queue = new ArrayDeque<>();
+
+    /** BUFFERED_PARTIAL data collected (sent or not yet sent) before the partial response. */
+    final Deque<Chunk> partialQueue = new ArrayDeque<>();
+
     boolean bodyReplaced;
     boolean partialBodyProcessed;
     boolean duplexHeadersAnswered;
@@ -423,9 +429,9 @@ final class ExchangeRun {
         if (d.partialBodyProcessed) {
           forwardData(d, data, endStream);
         } else if (d.awaitingPartialBody) {
-          d.queue.add(new Chunk(data, endStream));
+          d.partialQueue.add(new Chunk(data, endStream));
         } else {
-          d.queue.add(new Chunk(data, endStream));
+          d.partialQueue.add(new Chunk(data, endStream));
           if ((endStream || queueBytes(d) >= config.bufferLimitBytes()) && openStream()) {
             sendPartialBody(d);
           }
@@ -476,7 +482,7 @@ final class ExchangeRun {
     }
     if (!bodyDelivered
         && ((d.buffered != null && d.bodyMode == BodySendMode.BUFFERED)
-            || (!d.queue.isEmpty() && d.bodyMode == BodySendMode.BUFFERED_PARTIAL))) {
+            || (!d.partialQueue.isEmpty() && d.bodyMode == BodySendMode.BUFFERED_PARTIAL))) {
       if (!openStream()) {
         resume(d);
         return;
@@ -518,11 +524,11 @@ final class ExchangeRun {
   private void sendPartialBody(Dir d) {
     ByteArrayOutputStream all = new ByteArrayOutputStream();
     boolean end = false;
-    for (Chunk c : d.queue) {
+    for (Chunk c : d.partialQueue) {
       all.writeBytes(c.data());
       end = c.endStream();
     }
-    d.partialChunksSent = d.queue.size();
+    d.partialChunksSent = d.partialQueue.size();
     send(bodyRequest(d, all.toByteArray(), end));
     d.awaitingPartialBody = true;
     startTimer(d);
@@ -989,6 +995,7 @@ final class ExchangeRun {
         }
       }
       d.queue.clear();
+      d.partialQueue.clear();
       d.bodyMode = BodySendMode.NONE;
       d.sendTrailers = false;
       resume(d);
@@ -1036,7 +1043,7 @@ final class ExchangeRun {
       }
       case BUFFERED_PARTIAL -> {
         if (d.buffered != null) {
-          d.queue.add(new Chunk(d.buffered.toByteArray(), false));
+          d.partialQueue.add(new Chunk(d.buffered.toByteArray(), false));
           d.buffered = null;
           if (queueBytes(d) >= config.bufferLimitBytes()) {
             sendPartialBody(d);
@@ -1117,7 +1124,7 @@ final class ExchangeRun {
       ByteArrayOutputStream sent = new ByteArrayOutputStream();
       boolean end = false;
       for (int i = 0; i < d.partialChunksSent; i++) {
-        Chunk c = d.queue.poll();
+        Chunk c = d.partialQueue.poll();
         sent.writeBytes(c.data());
         end = c.endStream();
       }
@@ -1130,8 +1137,8 @@ final class ExchangeRun {
       finishCall(d);
       continueHeaders(d);
       forwardData(d, out, end);
-      while (!d.queue.isEmpty()) {
-        Chunk c = d.queue.poll();
+      while (!d.partialQueue.isEmpty()) {
+        Chunk c = d.partialQueue.poll();
         forwardData(d, c.data(), c.endStream());
       }
       afterBodyCall(d);
@@ -1198,7 +1205,7 @@ final class ExchangeRun {
 
   private long queueBytes(Dir d) {
     long n = 0;
-    for (Chunk c : d.queue) {
+    for (Chunk c : d.partialQueue) {
       n += c.data().length;
     }
     return n;
@@ -1226,15 +1233,17 @@ final class ExchangeRun {
       return;
     }
     continueHeaders(d);
-    if (!d.queue.isEmpty()) {
-      ByteArrayOutputStream all = new ByteArrayOutputStream();
-      boolean end = false;
-      for (Chunk c : d.queue) {
-        all.writeBytes(c.data());
-        end = c.endStream();
+    for (Deque<Chunk> q : List.of(d.queue, d.partialQueue)) {
+      if (!q.isEmpty()) {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        boolean end = false;
+        for (Chunk c : q) {
+          all.writeBytes(c.data());
+          end = c.endStream();
+        }
+        q.clear();
+        forwardData(d, all.toByteArray(), end);
       }
-      d.queue.clear();
-      forwardData(d, all.toByteArray(), end);
     }
     if (d.buffered != null) {
       byte[] b = d.buffered.toByteArray();
