@@ -151,8 +151,11 @@ public abstract class HttpMessageParts {
       return self();
     }
 
-    /** Marks the message as having trailers, possibly none yet added. */
+    /** Adds every entry as a trailer; an empty map adds nothing (the message has no trailers). */
     public B trailers(Map<String, String> map) {
+      if (map.isEmpty()) {
+        return self();
+      }
       if (trailers == null) {
         trailers = new ArrayList<>();
       }

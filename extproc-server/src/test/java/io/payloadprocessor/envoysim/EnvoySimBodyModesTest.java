@@ -31,9 +31,7 @@ class EnvoySimBodyModesTest {
       HttpRequest.builder().body("aaabbbccc").chunkOffsets(3, 6).build();
 
   private static EnvoyFilterConfig requestBody(BodySendMode m) {
-    return EnvoyFilterConfig.builder()
-        .processingMode(mode(m, BodySendMode.NONE, HeaderSendMode.SKIP))
-        .build();
+    return Protos.cfg().processingMode(mode(m, BodySendMode.NONE, HeaderSendMode.SKIP)).build();
   }
 
   private static List<ProcessingRequest> bodies(FakeExtProc server) {
@@ -159,7 +157,7 @@ class EnvoySimBodyModesTest {
         };
     try (FakeExtProc server = FakeExtProc.start(script)) {
       EnvoyFilterConfig config =
-          EnvoyFilterConfig.builder()
+          Protos.cfg()
               .processingMode(mode(BodySendMode.BUFFERED, BodySendMode.NONE, HeaderSendMode.SEND))
               .build();
       HttpOutcome o = server.sim(config).exchange(withTrailers, Upstream.ok());
@@ -211,9 +209,7 @@ class EnvoySimBodyModesTest {
         mode(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.NONE, HeaderSendMode.SEND);
     try (FakeExtProc server = FakeExtProc.start(waitForBody)) {
       HttpOutcome o =
-          server
-              .sim(EnvoyFilterConfig.builder().processingMode(fd).build())
-              .exchange(CHUNKED, Upstream.ok());
+          server.sim(Protos.cfg().processingMode(fd).build()).exchange(CHUNKED, Upstream.ok());
 
       assertThat(o.status()).as(o.toString()).isEqualTo(200);
       assertThat(cases(server.received))
@@ -239,9 +235,7 @@ class EnvoySimBodyModesTest {
         mode(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.NONE, HeaderSendMode.SEND);
     try (FakeExtProc server = FakeExtProc.start(plain)) {
       HttpOutcome o =
-          server
-              .sim(EnvoyFilterConfig.builder().processingMode(fd).build())
-              .exchange(CHUNKED, Upstream.ok());
+          server.sim(Protos.cfg().processingMode(fd).build()).exchange(CHUNKED, Upstream.ok());
 
       assertThat(o.spuriousMessages()).as(o.toString()).isEqualTo(1);
       assertThat(o.status()).isEqualTo(200);
@@ -264,7 +258,7 @@ class EnvoySimBodyModesTest {
     try (FakeExtProc server = FakeExtProc.serving(new PassThroughProcessor())) {
       HttpOutcome o =
           server
-              .sim(EnvoyFilterConfig.builder().processingMode(fd).build())
+              .sim(Protos.cfg().processingMode(fd).build())
               .exchange(
                   HttpRequest.builder()
                       .body("q".repeat(100_000))
@@ -284,7 +278,7 @@ class EnvoySimBodyModesTest {
   void fullDuplexWithoutTrailerModeSendIsAConfigError() {
     assertThatThrownBy(
             () ->
-                EnvoyFilterConfig.builder()
+                Protos.cfg()
                     .processingMode(
                         mode(
                             BodySendMode.FULL_DUPLEX_STREAMED,
@@ -393,7 +387,7 @@ class EnvoySimBodyModesTest {
                         : FakeExtProc.continueFor(r)))) {
       HttpOutcome o =
           server
-              .sim(EnvoyFilterConfig.defaults())
+              .sim(Protos.cfg().build())
               .exchange(HttpRequest.builder().body("kept").build(), Upstream.ok());
 
       assertThat(o.upstreamRequest().bodyString()).isEqualTo("kept");
@@ -425,7 +419,7 @@ class EnvoySimBodyModesTest {
     try (FakeExtProc server = FakeExtProc.start(SWITCH_TO_STREAMED)) {
       HttpOutcome o =
           server
-              .sim(EnvoyFilterConfig.builder().allowModeOverride(true).build())
+              .sim(Protos.cfg().allowModeOverride(true).build())
               .exchange(CHUNKED, Upstream.fixed(SSE));
 
       assertThat(server.received.stream().filter(ProcessingRequest::hasResponseBody)).hasSize(2);
@@ -436,7 +430,7 @@ class EnvoySimBodyModesTest {
   @Test
   void modeOverrideIsIgnoredWithoutAllowModeOverride() throws Exception {
     try (FakeExtProc server = FakeExtProc.start(SWITCH_TO_STREAMED)) {
-      server.sim(EnvoyFilterConfig.defaults()).exchange(CHUNKED, Upstream.fixed(SSE));
+      server.sim(Protos.cfg().build()).exchange(CHUNKED, Upstream.fixed(SSE));
 
       assertThat(server.received.stream().filter(ProcessingRequest::hasResponseBody)).isEmpty();
     }
@@ -449,7 +443,7 @@ class EnvoySimBodyModesTest {
     try (FakeExtProc server = FakeExtProc.start(SWITCH_TO_STREAMED)) {
       server
           .sim(
-              EnvoyFilterConfig.builder()
+              Protos.cfg()
                   .allowModeOverride(true)
                   .allowedOverrideModes(List.of(onlyBuffered))
                   .build())

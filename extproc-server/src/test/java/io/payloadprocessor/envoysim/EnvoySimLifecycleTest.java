@@ -30,7 +30,7 @@ class EnvoySimLifecycleTest {
   void protocolConfigOnlyOnTheFirstMessage() throws Exception {
     try (FakeExtProc server = FakeExtProc.start(FakeExtProc.continueAll())) {
       EnvoyFilterConfig config =
-          EnvoyFilterConfig.builder()
+          Protos.cfg()
               .processingMode(
                   mode(BodySendMode.STREAMED, BodySendMode.BUFFERED, HeaderSendMode.SKIP))
               .build();
@@ -50,7 +50,7 @@ class EnvoySimLifecycleTest {
   @Test
   void serverSeesCancelledAtTheEndOfANormalExchange() throws Exception {
     try (FakeExtProc server = FakeExtProc.start(FakeExtProc.continueAll())) {
-      HttpOutcome o = server.sim(EnvoyFilterConfig.defaults()).exchange(CHUNKED, Upstream.ok());
+      HttpOutcome o = server.sim(Protos.cfg().build()).exchange(CHUNKED, Upstream.ok());
 
       assertThat(o.status()).isEqualTo(200);
       assertThat(cases(server.received))
@@ -64,7 +64,7 @@ class EnvoySimLifecycleTest {
   void streamIsOpenedLazilyAndNotAtAllWhenNothingIsSent() throws Exception {
     try (FakeExtProc server = FakeExtProc.start(FakeExtProc.continueAll())) {
       EnvoyFilterConfig skipAll =
-          EnvoyFilterConfig.builder()
+          Protos.cfg()
               .processingMode(
                   EnvoyFilterConfig.DEFAULT_MODE.toBuilder()
                       .setRequestHeaderMode(HeaderSendMode.SKIP)
@@ -82,7 +82,7 @@ class EnvoySimLifecycleTest {
   void grpcInitialMetadataIsSentAsCallMetadata() throws Exception {
     try (FakeExtProc server = FakeExtProc.start(FakeExtProc.continueAll())) {
       server
-          .sim(EnvoyFilterConfig.builder().grpcInitialMetadata(Map.of("x-pipeline", "p1")).build())
+          .sim(Protos.cfg().grpcInitialMetadata(Map.of("x-pipeline", "p1")).build())
           .exchange(CHUNKED, Upstream.ok());
 
       Metadata md = server.callHeaders.poll(5, TimeUnit.SECONDS);
@@ -96,7 +96,7 @@ class EnvoySimLifecycleTest {
   void clientDisconnectMidBodyResetsTheExtProcStream() throws Exception {
     try (FakeExtProc server = FakeExtProc.start(FakeExtProc.continueAll())) {
       EnvoyFilterConfig streamed =
-          EnvoyFilterConfig.builder()
+          Protos.cfg()
               .processingMode(mode(BodySendMode.STREAMED, BodySendMode.NONE, HeaderSendMode.SKIP))
               .build();
       HttpOutcome o =
@@ -128,7 +128,7 @@ class EnvoySimLifecycleTest {
         };
     try (FakeExtProc server = FakeExtProc.start(mutateLate)) {
       EnvoyFilterConfig config =
-          EnvoyFilterConfig.builder()
+          Protos.cfg()
               .observabilityMode(true)
               .deferredCloseTimeout(Duration.ofMillis(300))
               .messageTimeout(Duration.ofMillis(50))
@@ -181,10 +181,7 @@ class EnvoySimLifecycleTest {
             })) {
       HttpOutcome o =
           server
-              .sim(
-                  EnvoyFilterConfig.builder()
-                      .receivingNamespaces(Set.of("io.payload_processor"))
-                      .build())
+              .sim(Protos.cfg().receivingNamespaces(Set.of("io.payload_processor")).build())
               .exchange(CHUNKED, Upstream.ok());
 
       assertThat(o.emittedMetadata()).containsOnlyKeys("io.payload_processor", "other");
@@ -212,10 +209,7 @@ class EnvoySimLifecycleTest {
       try (FakeExtProc server = FakeExtProc.serving(new PassThroughProcessor())) {
         HttpOutcome o =
             server
-                .sim(
-                    EnvoyFilterConfig.builder()
-                        .processingMode(mode(m, m, HeaderSendMode.SEND))
-                        .build())
+                .sim(Protos.cfg().processingMode(mode(m, m, HeaderSendMode.SEND)).build())
                 .exchange(CHUNKED, Upstream.fixed(resp));
 
         assertThat(o.status()).as(m + " " + o).isEqualTo(200);
@@ -234,7 +228,7 @@ class EnvoySimLifecycleTest {
       HttpOutcome o =
           server
               .sim(
-                  EnvoyFilterConfig.builder()
+                  Protos.cfg()
                       .processingMode(
                           mode(BodySendMode.BUFFERED, BodySendMode.NONE, HeaderSendMode.SKIP))
                       .build())

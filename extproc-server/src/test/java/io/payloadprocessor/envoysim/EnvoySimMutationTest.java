@@ -52,7 +52,7 @@ class EnvoySimMutationTest {
                     set("x-envoy-original-path", "/x"),
                     set(":path", "/v2/models"),
                     set("x-model", "gpt-4"))),
-            EnvoyFilterConfig.defaults());
+            Protos.cfg().build());
 
     assertThat(o.status()).as(o.toString()).isEqualTo(200);
     assertThat(o.rejectedHeaderMutations()).isEqualTo(5);
@@ -71,7 +71,7 @@ class EnvoySimMutationTest {
     HttpOutcome o =
         run(
             onRequestHeaders(mutation(set(":authority", "evil"))),
-            EnvoyFilterConfig.builder().disallowIsError(true).build());
+            Protos.cfg().disallowIsError(true).build());
 
     assertThat(o.status()).as(o.toString()).isEqualTo(500);
     assertThat(o.upstreamReached()).isFalse();
@@ -85,14 +85,14 @@ class EnvoySimMutationTest {
                 r.hasResponseHeaders()
                     ? responseHeaders(headersOnly(mutation(set(":status", "100"))))
                     : FakeExtProc.continueFor(r),
-            EnvoyFilterConfig.defaults());
+            Protos.cfg().build());
     HttpOutcome applied =
         run(
             r ->
                 r.hasResponseHeaders()
                     ? responseHeaders(headersOnly(mutation(set(":status", "201"))))
                     : FakeExtProc.continueFor(r),
-            EnvoyFilterConfig.defaults());
+            Protos.cfg().build());
 
     assertThat(ignored.status()).as(ignored.toString()).isEqualTo(200);
     assertThat(ignored.rejectedHeaderMutations()).isEqualTo(1);
@@ -105,7 +105,7 @@ class EnvoySimMutationTest {
         HeaderValueOption.newBuilder()
             .setHeader(HeaderValue.newBuilder().setKey("x-value-only").setValue("ignored"))
             .build();
-    HttpOutcome o = run(onRequestHeaders(mutation(valueOnly)), EnvoyFilterConfig.defaults());
+    HttpOutcome o = run(onRequestHeaders(mutation(valueOnly)), Protos.cfg().build());
 
     assertThat(o.upstreamRequest().headerValues("x-value-only")).containsExactly("");
   }
@@ -122,7 +122,7 @@ class EnvoySimMutationTest {
             .addRemoveHeaders(":path")
             .addRemoveHeaders("X-Nothing")
             .build();
-    HttpOutcome o = run(onRequestHeaders(m), EnvoyFilterConfig.defaults());
+    HttpOutcome o = run(onRequestHeaders(m), Protos.cfg().build());
 
     ForwardedMessage up = o.upstreamRequest();
     assertThat(up.headerValues("x-drop")).containsExactly("set-again");
@@ -134,8 +134,7 @@ class EnvoySimMutationTest {
 
   @Test
   void keysAreLowerCased() throws Exception {
-    HttpOutcome o =
-        run(onRequestHeaders(mutation(set("X-Model-Name", "m"))), EnvoyFilterConfig.defaults());
+    HttpOutcome o = run(onRequestHeaders(mutation(set("X-Model-Name", "m"))), Protos.cfg().build());
 
     assertThat(o.upstreamRequest().headers())
         .anySatisfy(h -> assertThat(h.name()).isEqualTo("x-model-name"));
@@ -143,8 +142,7 @@ class EnvoySimMutationTest {
 
   @Test
   void invalidHeaderCharactersGive500() throws Exception {
-    HttpOutcome o =
-        run(onRequestHeaders(mutation(set("x-bad", "a\r\nb"))), EnvoyFilterConfig.defaults());
+    HttpOutcome o = run(onRequestHeaders(mutation(set("x-bad", "a\r\nb"))), Protos.cfg().build());
 
     assertThat(o.status()).as(o.toString()).isEqualTo(500);
     assertThat(o.upstreamReached()).isFalse();
@@ -167,7 +165,7 @@ class EnvoySimMutationTest {
                     r.hasRequestHeaders()
                         ? requestHeaders(headersOnly(mutation(setRaw)))
                         : FakeExtProc.continueFor(r)))) {
-      HttpOutcome o = server.sim(EnvoyFilterConfig.defaults()).exchange(req, Upstream.ok());
+      HttpOutcome o = server.sim(Protos.cfg().build()).exchange(req, Upstream.ok());
 
       HeaderValue seen =
           server.received.get(0).getRequestHeaders().getHeaders().getHeadersList().stream()
@@ -194,7 +192,7 @@ class EnvoySimMutationTest {
             .header("x-a", "2")
             .build();
     try (FakeExtProc server = FakeExtProc.start(FakeExtProc.continueAll())) {
-      server.sim(EnvoyFilterConfig.defaults()).exchange(req, Upstream.ok());
+      server.sim(Protos.cfg().build()).exchange(req, Upstream.ok());
 
       assertThat(
               server.received.get(0).getRequestHeaders().getHeaders().getHeadersList().stream()

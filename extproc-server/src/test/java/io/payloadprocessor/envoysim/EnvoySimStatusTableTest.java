@@ -30,7 +30,7 @@ class EnvoySimStatusTableTest {
   @Test
   void serverClosingWithOkContinuesUnmodifiedAndSendsNothingMore() throws Exception {
     try (FakeExtProc server = FakeExtProc.start((r, call) -> call.finish())) {
-      HttpOutcome o = server.sim(EnvoyFilterConfig.defaults()).exchange(POST, UPSTREAM);
+      HttpOutcome o = server.sim(Protos.cfg().build()).exchange(POST, UPSTREAM);
 
       assertThat(o.status()).as(o.toString()).isEqualTo(200);
       assertThat(o.upstreamReached()).isTrue();
@@ -45,7 +45,7 @@ class EnvoySimStatusTableTest {
   @Test
   void internalErrorGives500() throws Exception {
     try (FakeExtProc server = FakeExtProc.start((r, call) -> call.fail(Status.INTERNAL))) {
-      HttpOutcome o = server.sim(EnvoyFilterConfig.defaults()).exchange(POST, UPSTREAM);
+      HttpOutcome o = server.sim(Protos.cfg().build()).exchange(POST, UPSTREAM);
 
       assertThat(o.status()).as(o.toString()).isEqualTo(500);
       assertThat(o.localReply()).isTrue();
@@ -58,9 +58,7 @@ class EnvoySimStatusTableTest {
   void internalErrorWithFailureModeAllowContinues() throws Exception {
     try (FakeExtProc server = FakeExtProc.start((r, call) -> call.fail(Status.INTERNAL))) {
       HttpOutcome o =
-          server
-              .sim(EnvoyFilterConfig.builder().failureModeAllow(true).build())
-              .exchange(POST, UPSTREAM);
+          server.sim(Protos.cfg().failureModeAllow(true).build()).exchange(POST, UPSTREAM);
 
       assertThat(o.status()).as(o.toString()).isEqualTo(200);
       assertThat(o.upstreamRequest().bodyString()).isEqualTo("{\"a\":1}");
@@ -76,7 +74,7 @@ class EnvoySimStatusTableTest {
             .usePlaintext()
             .build();
     try {
-      HttpOutcome o = new EnvoySim(dead, EnvoyFilterConfig.defaults()).exchange(POST, UPSTREAM);
+      HttpOutcome o = new EnvoySim(dead, Protos.cfg().build()).exchange(POST, UPSTREAM);
       assertThat(o.status()).as(o.toString()).isEqualTo(500);
       assertThat(o.details()).contains("gRPC_error_14");
     } finally {
@@ -87,8 +85,7 @@ class EnvoySimStatusTableTest {
   @Test
   void messageTimeoutGives504() throws Exception {
     try (FakeExtProc server = FakeExtProc.start((r, call) -> {})) {
-      EnvoyFilterConfig config =
-          EnvoyFilterConfig.builder().messageTimeout(Duration.ofMillis(100)).build();
+      EnvoyFilterConfig config = Protos.cfg().messageTimeout(Duration.ofMillis(100)).build();
       HttpOutcome o = server.sim(config).exchange(POST, UPSTREAM);
 
       assertThat(o.status()).as(o.toString()).isEqualTo(504);
@@ -103,10 +100,7 @@ class EnvoySimStatusTableTest {
   void messageTimeoutWithFailureModeAllowContinues() throws Exception {
     try (FakeExtProc server = FakeExtProc.start((r, call) -> {})) {
       EnvoyFilterConfig config =
-          EnvoyFilterConfig.builder()
-              .messageTimeout(Duration.ofMillis(100))
-              .failureModeAllow(true)
-              .build();
+          Protos.cfg().messageTimeout(Duration.ofMillis(100)).failureModeAllow(true).build();
       HttpOutcome o = server.sim(config).exchange(POST, UPSTREAM);
 
       assertThat(o.status()).as(o.toString()).isEqualTo(200);
@@ -122,23 +116,23 @@ class EnvoySimStatusTableTest {
             call.reply(
                 ProcessingResponse.newBuilder()
                     .setOverrideMessageTimeout(
-                        com.google.protobuf.Duration.newBuilder().setNanos(500_000_000))
+                        com.google.protobuf.Duration.newBuilder().setSeconds(3))
                     .build());
-            sleep(250);
+            sleep(700);
           }
           call.reply(FakeExtProc.continueFor(r));
         };
     try (FakeExtProc server = FakeExtProc.start(slow)) {
-      EnvoyFilterConfig base =
-          EnvoyFilterConfig.builder().messageTimeout(Duration.ofMillis(100)).build();
+      EnvoyFilterConfig base = Protos.cfg().messageTimeout(Duration.ofMillis(300)).build();
       HttpOutcome allowed =
           server
-              .sim(base.toBuilder().maxMessageTimeout(Duration.ofSeconds(1)).build())
+              .sim(base.toBuilder().maxMessageTimeout(Duration.ofSeconds(4)).build())
               .exchange(POST, UPSTREAM);
       HttpOutcome notAllowed = server.sim(base).exchange(POST, UPSTREAM);
 
       assertThat(allowed.status()).as(allowed.toString()).isEqualTo(200);
       assertThat(notAllowed.status()).as(notAllowed.toString()).isEqualTo(504);
+      assertThat(notAllowed.trace()).contains("override_message_timeout 3000 ms ignored");
     }
   }
 
@@ -149,7 +143,7 @@ class EnvoySimStatusTableTest {
         (r, call) ->
             call.reply(Protos.responseHeaders(headersOnly(Protos.mutation(set("x-added", "1")))));
     try (FakeExtProc server = FakeExtProc.start(wrong)) {
-      HttpOutcome o = server.sim(EnvoyFilterConfig.defaults()).exchange(POST, UPSTREAM);
+      HttpOutcome o = server.sim(Protos.cfg().build()).exchange(POST, UPSTREAM);
 
       assertThat(o.status()).as(o.toString()).isEqualTo(200);
       assertThat(o.spuriousMessages()).isEqualTo(1);
@@ -162,7 +156,7 @@ class EnvoySimStatusTableTest {
   void responseWithoutOneofIsSpurious() throws Exception {
     try (FakeExtProc server =
         FakeExtProc.start((r, call) -> call.reply(ProcessingResponse.getDefaultInstance()))) {
-      HttpOutcome o = server.sim(EnvoyFilterConfig.defaults()).exchange(POST, UPSTREAM);
+      HttpOutcome o = server.sim(Protos.cfg().build()).exchange(POST, UPSTREAM);
 
       assertThat(o.status()).isEqualTo(200);
       assertThat(o.spuriousMessages()).isEqualTo(1);
@@ -179,7 +173,7 @@ class EnvoySimStatusTableTest {
                     : FakeExtProc.continueFor(r));
     try (FakeExtProc server = FakeExtProc.start(rewrite)) {
       EnvoyFilterConfig config =
-          EnvoyFilterConfig.builder()
+          Protos.cfg()
               .processingMode(mode(BodySendMode.BUFFERED, BodySendMode.NONE, HeaderSendMode.SKIP))
               .build();
       HttpOutcome o = server.sim(config).exchange(POST, UPSTREAM);
@@ -206,7 +200,7 @@ class EnvoySimStatusTableTest {
                     : FakeExtProc.continueFor(r));
     try (FakeExtProc server = FakeExtProc.start(rewrite)) {
       EnvoyFilterConfig config =
-          EnvoyFilterConfig.builder()
+          Protos.cfg()
               .processingMode(mode(BodySendMode.BUFFERED, BodySendMode.NONE, HeaderSendMode.SKIP))
               .build();
       HttpOutcome o = server.sim(config).exchange(POST, UPSTREAM);
@@ -225,10 +219,7 @@ class EnvoySimStatusTableTest {
     }
     try (FakeExtProc server =
         FakeExtProc.start((r, call) -> call.reply(requestHeaders(headersOnly(many.build()))))) {
-      HttpOutcome o =
-          server
-              .sim(EnvoyFilterConfig.builder().maxHeadersCount(50).build())
-              .exchange(POST, UPSTREAM);
+      HttpOutcome o = server.sim(Protos.cfg().maxHeadersCount(50).build()).exchange(POST, UPSTREAM);
 
       assertThat(o.status()).as(o.toString()).isEqualTo(500);
       assertThat(o.upstreamReached()).isFalse();
@@ -239,7 +230,7 @@ class EnvoySimStatusTableTest {
   void bufferedRequestBodyOverLimitGives413() throws Exception {
     try (FakeExtProc server = FakeExtProc.start(FakeExtProc.continueAll())) {
       EnvoyFilterConfig config =
-          EnvoyFilterConfig.builder()
+          Protos.cfg()
               .processingMode(mode(BodySendMode.BUFFERED, BodySendMode.NONE, HeaderSendMode.SKIP))
               .bufferLimitBytes(1000)
               .build();
@@ -258,7 +249,7 @@ class EnvoySimStatusTableTest {
   void bufferedResponseBodyOverLimitGives500() throws Exception {
     try (FakeExtProc server = FakeExtProc.start(FakeExtProc.continueAll())) {
       EnvoyFilterConfig config =
-          EnvoyFilterConfig.builder()
+          Protos.cfg()
               .processingMode(mode(BodySendMode.NONE, BodySendMode.BUFFERED, HeaderSendMode.SKIP))
               .bufferLimitBytes(1000)
               .build();
@@ -278,7 +269,7 @@ class EnvoySimStatusTableTest {
   void bufferedPartialNeverGives413() throws Exception {
     try (FakeExtProc server = FakeExtProc.start(FakeExtProc.continueAll())) {
       EnvoyFilterConfig config =
-          EnvoyFilterConfig.builder()
+          Protos.cfg()
               .processingMode(
                   mode(BodySendMode.BUFFERED_PARTIAL, BodySendMode.NONE, HeaderSendMode.SKIP))
               .bufferLimitBytes(1000)
@@ -311,7 +302,7 @@ class EnvoySimStatusTableTest {
                             .setStatus(HttpStatus.newBuilder().setCodeValue(100))
                             .setBody(com.google.protobuf.ByteString.copyFromUtf8("denied"))
                             .setDetails("blocked by policy"))))) {
-      HttpOutcome o = server.sim(EnvoyFilterConfig.defaults()).exchange(POST, UPSTREAM);
+      HttpOutcome o = server.sim(Protos.cfg().build()).exchange(POST, UPSTREAM);
 
       assertThat(o.status()).as(o.toString()).isEqualTo(200);
       assertThat(o.localReply()).isTrue();
@@ -339,7 +330,7 @@ class EnvoySimStatusTableTest {
                                     set("x-envoy-foo", "bar"),
                                     set("x-reason", "policy")))
                             .setBody(com.google.protobuf.ByteString.copyFromUtf8("{}")))))) {
-      HttpOutcome o = server.sim(EnvoyFilterConfig.defaults()).exchange(POST, UPSTREAM);
+      HttpOutcome o = server.sim(Protos.cfg().build()).exchange(POST, UPSTREAM);
 
       assertThat(o.status()).isEqualTo(403);
       assertThat(o.clientHeader("content-type")).isEqualTo("application/json");
@@ -364,7 +355,7 @@ class EnvoySimStatusTableTest {
         };
     try (FakeExtProc server = FakeExtProc.start(script)) {
       EnvoyFilterConfig config =
-          EnvoyFilterConfig.builder()
+          Protos.cfg()
               .processingMode(mode(BodySendMode.NONE, BodySendMode.STREAMED, HeaderSendMode.SKIP))
               .build();
       HttpOutcome o =
@@ -399,7 +390,7 @@ class EnvoySimStatusTableTest {
         };
     try (FakeExtProc server = FakeExtProc.start(script)) {
       EnvoyFilterConfig config =
-          EnvoyFilterConfig.builder()
+          Protos.cfg()
               .processingMode(mode(BodySendMode.NONE, BodySendMode.BUFFERED, HeaderSendMode.SKIP))
               .build();
       HttpOutcome o = server.sim(config).exchange(POST, UPSTREAM);

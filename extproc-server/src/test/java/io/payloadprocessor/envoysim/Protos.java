@@ -22,6 +22,14 @@ import java.nio.charset.StandardCharsets;
 final class Protos {
   private Protos() {}
 
+  /**
+   * Envoy's defaults except a 5 s message timeout, so that a cold JVM on a loaded machine cannot
+   * turn a test into a 504; tests about timeouts set their own.
+   */
+  static EnvoyFilterConfig.Builder cfg() {
+    return EnvoyFilterConfig.builder().messageTimeout(java.time.Duration.ofSeconds(5));
+  }
+
   static HeaderValueOption set(String key, String rawValue) {
     return HeaderValueOption.newBuilder()
         .setHeader(
