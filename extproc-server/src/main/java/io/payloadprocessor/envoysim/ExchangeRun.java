@@ -228,50 +228,55 @@ final class ExchangeRun {
     if (request.trailers() != null) {
       req.inputs.add(new TrailersInput(request.trailers()));
     }
-    onHeaders(req, request.headers(), request.body() == null && request.trailers() == null);
-    if (behaviour.disconnectAfterRequestChunks() == 0) {
-      clientDisconnect();
-    }
-    while (!done) {
-      if (pumpInputs()) {
-        continue;
+    try {
+      onHeaders(req, request.headers(), request.body() == null && request.trailers() == null);
+      if (behaviour.disconnectAfterRequestChunks() == 0) {
+        clientDisconnect();
       }
-      long now = System.nanoTime();
-      long next = routeDeadline;
-      for (Dir d : dirs()) {
-        if (d.timerDeadline != 0) {
-          next = Math.min(next, d.timerDeadline);
+      while (!done) {
+        if (pumpInputs()) {
+          continue;
         }
-      }
-      Event ev;
-      try {
-        ev = events.poll(Math.max(0, next - now), TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        note("interrupted");
-        break;
-      }
-      if (ev != null) {
-        handle(ev);
-        continue;
-      }
-      now = System.nanoTime();
-      boolean fired = false;
-      for (Dir d : dirs()) {
-        if (!done && d.timerDeadline != 0 && now - d.timerDeadline >= 0) {
-          d.timerDeadline = 0;
-          fired = true;
-          onMessageTimeout(d);
+        long now = System.nanoTime();
+        long next = routeDeadline;
+        for (Dir d : dirs()) {
+          if (d.timerDeadline != 0) {
+            next = Math.min(next, d.timerDeadline);
+          }
         }
+        Event ev;
+        try {
+          ev = events.poll(Math.max(0, next - now), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          note("interrupted");
+          break;
+        }
+        if (ev != null) {
+          handle(ev);
+        }
+        fireExpiredTimers(routeDeadline);
       }
-      if (!fired && !done && now - routeDeadline >= 0) {
-        note("route timeout (" + config.routeTimeout().toMillis() + " ms) reached");
-        processingComplete = true;
-        sendLocalReply(504, "upstream request timeout".getBytes(US_ASCII), null, "route_timeout");
-      }
+    } finally {
+      finishStream();
     }
-    finishStream();
     return outcome();
+  }
+
+  /** Fires expired message timers, then the route timeout; checked after every event. */
+  private void fireExpiredTimers(long routeDeadline) {
+    long now = System.nanoTime();
+    for (Dir d : dirs()) {
+      if (!done && d.timerDeadline != 0 && now - d.timerDeadline >= 0) {
+        d.timerDeadline = 0;
+        onMessageTimeout(d);
+      }
+    }
+    if (!done && now - routeDeadline >= 0) {
+      note("route timeout (" + config.routeTimeout().toMillis() + " ms) reached");
+      processingComplete = true;
+      sendLocalReply(504, "upstream request timeout".getBytes(US_ASCII), null, "route_timeout");
+    }
   }
 
   private static final java.nio.charset.Charset US_ASCII =
