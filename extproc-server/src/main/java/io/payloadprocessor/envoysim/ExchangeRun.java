@@ -170,6 +170,7 @@ final class ExchangeRun {
   private final HttpRequest request;
   private final Upstream upstream;
   private final ClientBehaviour behaviour;
+  private final boolean tracing;
   private final MutationRules rules;
   private final MutationRules immediateRules;
   private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
@@ -207,7 +208,9 @@ final class ExchangeRun {
       EnvoyFilterConfig config,
       HttpRequest request,
       Upstream upstream,
-      ClientBehaviour behaviour) {
+      ClientBehaviour behaviour,
+      boolean tracing) {
+    this.tracing = tracing;
     this.channel = channel;
     this.config = config;
     this.request = request;
@@ -637,7 +640,9 @@ final class ExchangeRun {
       firstMessage = false;
     }
     ProcessingRequest msg = b.build();
-    note("-> " + summarize(msg));
+    if (tracing) {
+      note("-> " + summarize(msg));
+    }
     try {
       stream.onNext(msg);
     } catch (RuntimeException e) {
@@ -783,10 +788,14 @@ final class ExchangeRun {
 
   private void onReceiveMessage(ProcessingResponse r) {
     if (streamClosed) {
-      note("<- (ignored, stream closed) " + summarize(r));
+      if (tracing) {
+        note("<- (ignored, stream closed) " + summarize(r));
+      }
       return;
     }
-    note("<- " + summarize(r));
+    if (tracing) {
+      note("<- " + summarize(r));
+    }
     if (config.observabilityMode()) {
       return; // every response ignored
     }
@@ -1387,6 +1396,9 @@ final class ExchangeRun {
   }
 
   private void note(String line) {
+    if (!tracing) {
+      return;
+    }
     long ms = (System.nanoTime() - startNanos) / 1_000_000;
     trace.append(String.format(Locale.ROOT, "%5d ms  %s%n", ms, line));
   }

@@ -238,4 +238,15 @@ class EnvoySimLifecycleTest {
       assertThat(o.trace()).contains("-> request_headers").contains("<- request_body");
     }
   }
+
+  @Test
+  void tracingCanBeTurnedOffForLoadDriving() throws Exception {
+    try (FakeExtProc server = FakeExtProc.serving(new PassThroughProcessor())) {
+      HttpOutcome o =
+          server.sim(Protos.cfg().build()).withTracing(false).exchange(CHUNKED, Upstream.ok());
+
+      assertThat(o.status()).isEqualTo(200);
+      assertThat(o.trace()).isEmpty();
+    }
+  }
 }
