@@ -693,8 +693,9 @@ final class ExchangeRun {
 
   // ---------------------------------------------------------------- timers
 
+  /** ProcessorState::onStartProcessorCall: no timer at all in FULL_DUPLEX_STREAMED. */
   private void startTimer(Dir d) {
-    if (d.bodyMode == BodySendMode.FULL_DUPLEX_STREAMED && !d.awaitingHeaders) {
+    if (d.bodyMode == BodySendMode.FULL_DUPLEX_STREAMED) {
       return;
     }
     d.timerDeadline = System.nanoTime() + Math.max(1, config.messageTimeout().toNanos());
@@ -703,8 +704,7 @@ final class ExchangeRun {
   /** After a response: stop the timer, or re-arm it while other calls of d are outstanding. */
   private void finishCall(Dir d) {
     d.newTimeoutReceived = false;
-    boolean fullDuplexBody = d.bodyMode == BodySendMode.FULL_DUPLEX_STREAMED;
-    if (d.anyCallOutstanding() && !(fullDuplexBody && !d.awaitingHeaders)) {
+    if (d.anyCallOutstanding() && d.bodyMode != BodySendMode.FULL_DUPLEX_STREAMED) {
       startTimer(d);
     } else {
       d.timerDeadline = 0;

@@ -224,6 +224,28 @@ class EnvoySimBodyModesTest {
   }
 
   @Test
+  void fullDuplexHasNoMessageTimerAndTheRouteTimeoutBoundsAStuckServer() throws Exception {
+    ProcessingMode fd =
+        mode(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.NONE, HeaderSendMode.SEND);
+    try (FakeExtProc server = FakeExtProc.start((r, call) -> {})) {
+      HttpOutcome o =
+          server
+              .sim(
+                  EnvoyFilterConfig.builder()
+                      .processingMode(fd)
+                      .messageTimeout(java.time.Duration.ofMillis(50))
+                      .routeTimeout(java.time.Duration.ofMillis(600))
+                      .build())
+              .exchange(CHUNKED, Upstream.ok());
+
+      assertThat(o.messageTimeouts()).as(o.toString()).isZero();
+      assertThat(o.status()).isEqualTo(504);
+      assertThat(o.details()).isEqualTo("route_timeout");
+      assertThat(o.elapsed()).isLessThan(java.time.Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
   void fullDuplexBodyResponseWithPlainBodyMutationIsSpurious() throws Exception {
     FakeExtProc.Script plain =
         (r, call) ->
