@@ -232,7 +232,10 @@ final class ExchangeRun {
       req.inputs.add(new TrailersInput(request.trailers()));
     }
     try {
-      onHeaders(req, request.headers(), request.body() == null && request.trailers() == null);
+      onHeaders(
+          req,
+          connectionManagerHeaders(request.headers()),
+          request.body() == null && request.trailers() == null);
       if (behaviour.disconnectAfterRequestChunks() == 0) {
         clientDisconnect();
       }
@@ -264,6 +267,22 @@ final class ExchangeRun {
       finishStream();
     }
     return outcome();
+  }
+
+  /**
+   * What the HTTP connection manager adds before any filter runs: {@code x-forwarded-proto} (the
+   * scheme) and {@code x-request-id} (a UUID) when absent.
+   */
+  private static List<Header> connectionManagerHeaders(List<Header> headers) {
+    HeaderMap h = new HeaderMap(headers);
+    if (!h.contains("x-forwarded-proto")) {
+      String scheme = h.first(":scheme");
+      h.add("x-forwarded-proto", (scheme == null ? "http" : scheme).getBytes(US_ASCII));
+    }
+    if (!h.contains("x-request-id")) {
+      h.add("x-request-id", java.util.UUID.randomUUID().toString().getBytes(US_ASCII));
+    }
+    return h.snapshot();
   }
 
   /** Fires expired message timers, then the route timeout; checked after every event. */

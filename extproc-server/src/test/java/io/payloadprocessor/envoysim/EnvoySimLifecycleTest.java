@@ -44,6 +44,9 @@ class EnvoySimLifecycleTest {
       assertThat(server.received.subList(1, server.received.size()))
           .allSatisfy(r -> assertThat(r.hasProtocolConfig()).isFalse());
       assertThat(server.received).allSatisfy(r -> assertThat(r.hasMetadataContext()).isTrue());
+      // Added by the connection manager before the filter runs.
+      assertThat(Protos.header(first.getRequestHeaders(), "x-forwarded-proto")).isEqualTo("http");
+      assertThat(Protos.header(first.getRequestHeaders(), "x-request-id")).hasSize(36);
     }
   }
 

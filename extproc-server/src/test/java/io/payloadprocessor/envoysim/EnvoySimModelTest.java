@@ -27,6 +27,14 @@ class EnvoySimModelTest {
   }
 
   @Test
+  void hostBecomesAuthorityAsEnvoysHttp1CodecDoes() {
+    HttpRequest r = HttpRequest.builder().header("Host", "api.example.com").build();
+
+    assertThat(r.header(":authority")).isEqualTo("api.example.com");
+    assertThat(r.header("host")).isNull();
+  }
+
+  @Test
   void chunkedBodiesGetNoContentLengthAndSplitAtOffsets() {
     HttpRequest r = HttpRequest.builder().body("aaabbbccc").chunkOffsets(3, 6).build();
 
