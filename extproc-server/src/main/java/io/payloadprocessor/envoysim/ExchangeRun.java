@@ -707,7 +707,50 @@ final class ExchangeRun {
           TimeUnit.MILLISECONDS);
       return;
     }
+    if (config.gracefulGrpcClose() && processorCloseStatus == null) {
+      gracefulClose();
+      return;
+    }
     closeStream();
+  }
+
+  /**
+   * Runtime {@code ext_proc_graceful_grpc_close}: half-close, wait up to 1000 ms for the server to
+   * finish the call, then reset it.
+   */
+  private void gracefulClose() {
+    note("-> END_STREAM (graceful close, waiting up to 1000 ms)");
+    try {
+      stream.onCompleted();
+    } catch (RuntimeException e) {
+      // already closed by the server
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1000);
+    try {
+      while (processorCloseStatus == null) {
+        long left = deadline - System.nanoTime();
+        Event ev = left <= 0 ? null : events.poll(left, TimeUnit.NANOSECONDS);
+        if (ev == null) {
+          break;
+        }
+        if (ev instanceof GrpcClosed) {
+          processorCloseStatus = "OK";
+          note("<- server finished the call with OK");
+        } else if (ev instanceof GrpcError e) {
+          processorCloseStatus = e.status().getCode().name();
+          note("<- server finished the call with " + processorCloseStatus);
+        } else if (ev instanceof GrpcMessage m && tracing) {
+          note("<- (ignored after end of exchange) " + summarize(m.response()));
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    streamClosed = true;
+    if (processorCloseStatus == null) {
+      note("-> RST_STREAM (server did not finish in time)");
+    }
+    stream.cancel("envoy graceful close timed out", null);
   }
 
   // ---------------------------------------------------------------- timers

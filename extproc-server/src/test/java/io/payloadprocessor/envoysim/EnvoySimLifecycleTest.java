@@ -252,4 +252,27 @@ class EnvoySimLifecycleTest {
       assertThat(o.trace()).isEmpty();
     }
   }
+
+  @Test
+  void gracefulCloseWaitsForTheServerToFinishWithOk() throws Exception {
+    try (FakeExtProc server = FakeExtProc.serving(new PassThroughProcessor())) {
+      HttpOutcome o =
+          server.sim(Protos.cfg().gracefulGrpcClose(true).build()).exchange(CHUNKED, Upstream.ok());
+
+      assertThat(o.status()).isEqualTo(200);
+      assertThat(o.processorCloseStatus()).as(o.trace()).isEqualTo("OK");
+    }
+  }
+
+  @Test
+  void gracefulCloseResetsAServerThatDoesNotFinish() throws Exception {
+    try (FakeExtProc server = FakeExtProc.start(FakeExtProc.continueAll())) {
+      HttpOutcome o =
+          server.sim(Protos.cfg().gracefulGrpcClose(true).build()).exchange(CHUNKED, Upstream.ok());
+
+      assertThat(o.processorCloseStatus()).isNull();
+      assertThat(o.trace()).contains("RST_STREAM (server did not finish in time)");
+      assertThat(server.awaitEnding("half-close")).isTrue();
+    }
+  }
 }
