@@ -1470,7 +1470,19 @@ final class ExchangeRun {
     return TextFormat.printer().emittingSingleLine(true).printToString(elide(m));
   }
 
+  private static final java.util.Set<String> SENSITIVE_HEADERS =
+      java.util.Set.of(
+          "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key");
+
   private static Message elide(Message m) {
+    if (m instanceof HeaderValue hv
+        && SENSITIVE_HEADERS.contains(hv.getKey().toLowerCase(Locale.ROOT))) {
+      // Traces end up in test failure output: never print credentials.
+      return hv.toBuilder()
+          .setValue(hv.getValue().isEmpty() ? "" : "<redacted>")
+          .setRawValue(ByteString.copyFromUtf8("<redacted>"))
+          .build();
+    }
     Message.Builder b = m.toBuilder();
     for (Map.Entry<com.google.protobuf.Descriptors.FieldDescriptor, Object> e :
         m.getAllFields().entrySet()) {

@@ -235,10 +235,16 @@ class EnvoySimLifecycleTest {
                       .processingMode(
                           mode(BodySendMode.BUFFERED, BodySendMode.NONE, HeaderSendMode.SKIP))
                       .build())
-              .exchange(HttpRequest.builder().body("s".repeat(5000)).build(), Upstream.ok());
+              .exchange(
+                  HttpRequest.builder()
+                      .header("authorization", "Bearer secret-token")
+                      .body("s".repeat(5000))
+                      .build(),
+                  Upstream.ok());
 
       assertThat(o.trace()).contains("<5000 bytes elided>").doesNotContain("s".repeat(201));
       assertThat(o.trace()).contains("-> request_headers").contains("<- request_body");
+      assertThat(o.trace()).doesNotContain("secret-token").contains("<redacted>");
     }
   }
 
