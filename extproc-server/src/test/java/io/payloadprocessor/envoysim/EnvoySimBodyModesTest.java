@@ -81,6 +81,74 @@ class EnvoySimBodyModesTest {
   }
 
   @Test
+  void streamedClearBodyDropsThatChunkOnly() throws Exception {
+    FakeExtProc.Script dropSecond =
+        (r, call) -> {
+          if (r.hasRequestBody() && bodyOf(r).equals("bbb")) {
+            call.reply(
+                Protos.requestBody(
+                    CommonResponse.newBuilder()
+                        .setBodyMutation(BodyMutation.newBuilder().setClearBody(true))
+                        .build()));
+          } else {
+            call.reply(FakeExtProc.continueFor(r));
+          }
+        };
+    try (FakeExtProc server = FakeExtProc.start(dropSecond)) {
+      HttpOutcome o =
+          server.sim(requestBody(BodySendMode.STREAMED)).exchange(CHUNKED, Upstream.ok());
+
+      assertThat(o.upstreamRequest().bodyString()).as(o.toString()).isEqualTo("aaaccc");
+    }
+  }
+
+  @Test
+  void serverClosingOkMidStreamReleasesOutstandingChunksUnmodified() throws Exception {
+    FakeExtProc.Script closeAfterFirst =
+        (r, call) -> {
+          if (r.hasRequestBody() && bodyOf(r).equals("aaa")) {
+            call.reply(Protos.requestBody(Protos.body("AAA")));
+          } else if (r.hasRequestBody()) {
+            call.finish();
+          } else {
+            call.reply(FakeExtProc.continueFor(r));
+          }
+        };
+    try (FakeExtProc server = FakeExtProc.start(closeAfterFirst)) {
+      HttpOutcome o =
+          server.sim(requestBody(BodySendMode.STREAMED)).exchange(CHUNKED, Upstream.ok());
+
+      assertThat(o.status()).as(o.toString()).isEqualTo(200);
+      assertThat(o.upstreamRequest().bodyString()).isEqualTo("AAAbbbccc");
+      assertThat(o.processorCloseStatus()).isEqualTo("OK");
+    }
+  }
+
+  @Test
+  void responseContentLengthMismatchInBufferedModeGives500() throws Exception {
+    FakeExtProc.Script rewrite =
+        (r, call) ->
+            call.reply(
+                r.hasResponseBody()
+                    ? Protos.responseBody(Protos.body("much longer body"))
+                    : FakeExtProc.continueFor(r));
+    try (FakeExtProc server = FakeExtProc.start(rewrite)) {
+      EnvoyFilterConfig config =
+          Protos.cfg()
+              .processingMode(mode(BodySendMode.NONE, BodySendMode.BUFFERED, HeaderSendMode.SKIP))
+              .build();
+      HttpOutcome o =
+          server
+              .sim(config)
+              .exchange(CHUNKED, Upstream.fixed(UpstreamResponse.ok("text/plain", "short")));
+
+      assertThat(o.status()).as(o.toString()).isEqualTo(500);
+      assertThat(o.upstreamReached()).isTrue();
+      assertThat(o.localReply()).isTrue();
+    }
+  }
+
+  @Test
   void wholeBodyArrivedBeforeHeadersResponseIsSentAsOneMessage() throws Exception {
     try (FakeExtProc server = FakeExtProc.start(UPPERCASE)) {
       HttpOutcome o =

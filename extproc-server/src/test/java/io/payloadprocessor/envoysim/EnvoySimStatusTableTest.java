@@ -123,6 +123,8 @@ class EnvoySimStatusTableTest {
           call.reply(FakeExtProc.continueFor(r));
         };
     try (FakeExtProc server = FakeExtProc.start(slow)) {
+      // Warm both JVM sides first: a cold first message alone can take longer than 300 ms.
+      server.sim(Protos.cfg().build()).exchange(POST, UPSTREAM);
       EnvoyFilterConfig base = Protos.cfg().messageTimeout(Duration.ofMillis(300)).build();
       HttpOutcome allowed =
           server
