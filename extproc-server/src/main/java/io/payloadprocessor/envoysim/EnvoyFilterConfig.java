@@ -43,6 +43,7 @@ public final class EnvoyFilterConfig {
   private final int maxHeadersKb;
   private final boolean disallowIsError;
   private final Duration routeTimeout;
+  private final boolean gracefulGrpcClose;
 
   private EnvoyFilterConfig(Builder b) {
     this.processingMode = b.processingMode;
@@ -61,6 +62,7 @@ public final class EnvoyFilterConfig {
     this.maxHeadersKb = b.maxHeadersKb;
     this.disallowIsError = b.disallowIsError;
     this.routeTimeout = b.routeTimeout;
+    this.gracefulGrpcClose = b.gracefulGrpcClose;
   }
 
   /** A builder with Envoy's defaults. */
@@ -91,7 +93,8 @@ public final class EnvoyFilterConfig {
         .maxHeadersCount(maxHeadersCount)
         .maxHeadersKb(maxHeadersKb)
         .disallowIsError(disallowIsError)
-        .routeTimeout(routeTimeout);
+        .routeTimeout(routeTimeout)
+        .gracefulGrpcClose(gracefulGrpcClose);
   }
 
   /** {@code processing_mode}. */
@@ -177,6 +180,15 @@ public final class EnvoyFilterConfig {
     return routeTimeout;
   }
 
+  /**
+   * Runtime flag {@code envoy.reloadable_features.ext_proc_graceful_grpc_close} (default off): at
+   * the end of an exchange Envoy half-closes and waits up to 1000 ms for the server to finish the
+   * call with OK before resetting it.
+   */
+  public boolean gracefulGrpcClose() {
+    return gracefulGrpcClose;
+  }
+
   /** Builder; {@link #build()} validates like Envoy does at config load. */
   public static final class Builder {
     private ProcessingMode processingMode = DEFAULT_MODE;
@@ -195,8 +207,15 @@ public final class EnvoyFilterConfig {
     private int maxHeadersKb = 60;
     private boolean disallowIsError;
     private Duration routeTimeout = Duration.ofSeconds(15);
+    private boolean gracefulGrpcClose;
 
     private Builder() {}
+
+    /** Sets the {@code ext_proc_graceful_grpc_close} runtime flag. */
+    public Builder gracefulGrpcClose(boolean v) {
+      this.gracefulGrpcClose = v;
+      return this;
+    }
 
     /** Sets {@code processing_mode}. */
     public Builder processingMode(ProcessingMode mode) {

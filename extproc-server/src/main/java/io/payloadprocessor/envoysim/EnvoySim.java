@@ -12,6 +12,7 @@ import java.util.Objects;
 public final class EnvoySim {
   private final ManagedChannel channel;
   private final EnvoyFilterConfig config;
+  private final boolean tracing;
 
   /**
    * Creates a simulator.
@@ -22,6 +23,21 @@ public final class EnvoySim {
   public EnvoySim(ManagedChannel channel, EnvoyFilterConfig config) {
     this.channel = Objects.requireNonNull(channel, "channel");
     this.config = Objects.requireNonNull(config, "config");
+    this.tracing = true;
+  }
+
+  private EnvoySim(ManagedChannel channel, EnvoyFilterConfig config, boolean tracing) {
+    this.channel = channel;
+    this.config = config;
+    this.tracing = tracing;
+  }
+
+  /**
+   * A simulator identical to this one with the message trace on or off (on by default). Load
+   * drivers turn it off: rendering every message costs more than the exchange itself.
+   */
+  public EnvoySim withTracing(boolean enabled) {
+    return new EnvoySim(channel, config, enabled);
   }
 
   /** The filter configuration in force. */
@@ -42,6 +58,6 @@ public final class EnvoySim {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(upstream, "upstream");
     Objects.requireNonNull(behaviour, "behaviour");
-    return new ExchangeRun(channel, config, request, upstream, behaviour).run();
+    return new ExchangeRun(channel, config, request, upstream, behaviour, tracing).run();
   }
 }

@@ -100,7 +100,13 @@ final class ExchangeRun {
     boolean awaitingTrailers;
     int partialChunksSent;
     ByteArrayOutputStream buffered;
+
+    /** STREAMED chunks sent and awaiting their response, FIFO. */
     final Deque<Chunk> queue = new ArrayDeque<>();
+
+    /** BUFFERED_PARTIAL data collected (sent or not yet sent) before the partial response. */
+    final Deque<Chunk> partialQueue = new ArrayDeque<>();
+
     boolean bodyReplaced;
     boolean partialBodyProcessed;
     boolean duplexHeadersAnswered;
@@ -164,6 +170,7 @@ final class ExchangeRun {
   private final HttpRequest request;
   private final Upstream upstream;
   private final ClientBehaviour behaviour;
+  private final boolean tracing;
   private final MutationRules rules;
   private final MutationRules immediateRules;
   private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
@@ -201,7 +208,9 @@ final class ExchangeRun {
       EnvoyFilterConfig config,
       HttpRequest request,
       Upstream upstream,
-      ClientBehaviour behaviour) {
+      ClientBehaviour behaviour,
+      boolean tracing) {
+    this.tracing = tracing;
     this.channel = channel;
     this.config = config;
     this.request = request;
@@ -222,50 +231,74 @@ final class ExchangeRun {
     if (request.trailers() != null) {
       req.inputs.add(new TrailersInput(request.trailers()));
     }
-    onHeaders(req, request.headers(), request.body() == null && request.trailers() == null);
-    if (behaviour.disconnectAfterRequestChunks() == 0) {
-      clientDisconnect();
-    }
-    while (!done) {
-      if (pumpInputs()) {
-        continue;
+    try {
+      onHeaders(
+          req,
+          connectionManagerHeaders(request.headers()),
+          request.body() == null && request.trailers() == null);
+      if (behaviour.disconnectAfterRequestChunks() == 0) {
+        clientDisconnect();
       }
-      long now = System.nanoTime();
-      long next = routeDeadline;
-      for (Dir d : dirs()) {
-        if (d.timerDeadline != 0) {
-          next = Math.min(next, d.timerDeadline);
+      while (!done) {
+        if (pumpInputs()) {
+          continue;
         }
-      }
-      Event ev;
-      try {
-        ev = events.poll(Math.max(0, next - now), TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        note("interrupted");
-        break;
-      }
-      if (ev != null) {
-        handle(ev);
-        continue;
-      }
-      now = System.nanoTime();
-      boolean fired = false;
-      for (Dir d : dirs()) {
-        if (!done && d.timerDeadline != 0 && now - d.timerDeadline >= 0) {
-          d.timerDeadline = 0;
-          fired = true;
-          onMessageTimeout(d);
+        long now = System.nanoTime();
+        long next = routeDeadline;
+        for (Dir d : dirs()) {
+          if (d.timerDeadline != 0) {
+            next = Math.min(next, d.timerDeadline);
+          }
         }
+        Event ev;
+        try {
+          ev = events.poll(Math.max(0, next - now), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          note("interrupted");
+          break;
+        }
+        if (ev != null) {
+          handle(ev);
+        }
+        fireExpiredTimers(routeDeadline);
       }
-      if (!fired && !done && now - routeDeadline >= 0) {
-        note("route timeout (" + config.routeTimeout().toMillis() + " ms) reached");
-        processingComplete = true;
-        sendLocalReply(504, "upstream request timeout".getBytes(US_ASCII), null, "route_timeout");
-      }
+    } finally {
+      finishStream();
     }
-    finishStream();
     return outcome();
+  }
+
+  /**
+   * What the HTTP connection manager adds before any filter runs: {@code x-forwarded-proto} (the
+   * scheme) and {@code x-request-id} (a UUID) when absent.
+   */
+  private static List<Header> connectionManagerHeaders(List<Header> headers) {
+    HeaderMap h = new HeaderMap(headers);
+    if (!h.contains("x-forwarded-proto")) {
+      String scheme = h.first(":scheme");
+      h.add("x-forwarded-proto", (scheme == null ? "http" : scheme).getBytes(US_ASCII));
+    }
+    if (!h.contains("x-request-id")) {
+      h.add("x-request-id", java.util.UUID.randomUUID().toString().getBytes(US_ASCII));
+    }
+    return h.snapshot();
+  }
+
+  /** Fires expired message timers, then the route timeout; checked after every event. */
+  private void fireExpiredTimers(long routeDeadline) {
+    long now = System.nanoTime();
+    for (Dir d : dirs()) {
+      if (!done && d.timerDeadline != 0 && now - d.timerDeadline >= 0) {
+        d.timerDeadline = 0;
+        onMessageTimeout(d);
+      }
+    }
+    if (!done && now - routeDeadline >= 0) {
+      note("route timeout (" + config.routeTimeout().toMillis() + " ms) reached");
+      processingComplete = true;
+      sendLocalReply(504, "upstream request timeout".getBytes(US_ASCII), null, "route_timeout");
+    }
   }
 
   private static final java.nio.charset.Charset US_ASCII =
@@ -423,9 +456,9 @@ final class ExchangeRun {
         if (d.partialBodyProcessed) {
           forwardData(d, data, endStream);
         } else if (d.awaitingPartialBody) {
-          d.queue.add(new Chunk(data, endStream));
+          d.partialQueue.add(new Chunk(data, endStream));
         } else {
-          d.queue.add(new Chunk(data, endStream));
+          d.partialQueue.add(new Chunk(data, endStream));
           if ((endStream || queueBytes(d) >= config.bufferLimitBytes()) && openStream()) {
             sendPartialBody(d);
           }
@@ -476,7 +509,7 @@ final class ExchangeRun {
     }
     if (!bodyDelivered
         && ((d.buffered != null && d.bodyMode == BodySendMode.BUFFERED)
-            || (!d.queue.isEmpty() && d.bodyMode == BodySendMode.BUFFERED_PARTIAL))) {
+            || (!d.partialQueue.isEmpty() && d.bodyMode == BodySendMode.BUFFERED_PARTIAL))) {
       if (!openStream()) {
         resume(d);
         return;
@@ -518,11 +551,11 @@ final class ExchangeRun {
   private void sendPartialBody(Dir d) {
     ByteArrayOutputStream all = new ByteArrayOutputStream();
     boolean end = false;
-    for (Chunk c : d.queue) {
+    for (Chunk c : d.partialQueue) {
       all.writeBytes(c.data());
       end = c.endStream();
     }
-    d.partialChunksSent = d.queue.size();
+    d.partialChunksSent = d.partialQueue.size();
     send(bodyRequest(d, all.toByteArray(), end));
     d.awaitingPartialBody = true;
     startTimer(d);
@@ -626,7 +659,9 @@ final class ExchangeRun {
       firstMessage = false;
     }
     ProcessingRequest msg = b.build();
-    note("-> " + summarize(msg));
+    if (tracing) {
+      note("-> " + summarize(msg));
+    }
     try {
       stream.onNext(msg);
     } catch (RuntimeException e) {
@@ -672,13 +707,57 @@ final class ExchangeRun {
           TimeUnit.MILLISECONDS);
       return;
     }
+    if (config.gracefulGrpcClose() && processorCloseStatus == null) {
+      gracefulClose();
+      return;
+    }
     closeStream();
+  }
+
+  /**
+   * Runtime {@code ext_proc_graceful_grpc_close}: half-close, wait up to 1000 ms for the server to
+   * finish the call, then reset it.
+   */
+  private void gracefulClose() {
+    note("-> END_STREAM (graceful close, waiting up to 1000 ms)");
+    try {
+      stream.onCompleted();
+    } catch (RuntimeException e) {
+      // already closed by the server
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1000);
+    try {
+      while (processorCloseStatus == null) {
+        long left = deadline - System.nanoTime();
+        Event ev = left <= 0 ? null : events.poll(left, TimeUnit.NANOSECONDS);
+        if (ev == null) {
+          break;
+        }
+        if (ev instanceof GrpcClosed) {
+          processorCloseStatus = "OK";
+          note("<- server finished the call with OK");
+        } else if (ev instanceof GrpcError e) {
+          processorCloseStatus = e.status().getCode().name();
+          note("<- server finished the call with " + processorCloseStatus);
+        } else if (ev instanceof GrpcMessage m && tracing) {
+          note("<- (ignored after end of exchange) " + summarize(m.response()));
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    streamClosed = true;
+    if (processorCloseStatus == null) {
+      note("-> RST_STREAM (server did not finish in time)");
+    }
+    stream.cancel("envoy graceful close timed out", null);
   }
 
   // ---------------------------------------------------------------- timers
 
+  /** ProcessorState::onStartProcessorCall: no timer at all in FULL_DUPLEX_STREAMED. */
   private void startTimer(Dir d) {
-    if (d.bodyMode == BodySendMode.FULL_DUPLEX_STREAMED && !d.awaitingHeaders) {
+    if (d.bodyMode == BodySendMode.FULL_DUPLEX_STREAMED) {
       return;
     }
     d.timerDeadline = System.nanoTime() + Math.max(1, config.messageTimeout().toNanos());
@@ -687,8 +766,7 @@ final class ExchangeRun {
   /** After a response: stop the timer, or re-arm it while other calls of d are outstanding. */
   private void finishCall(Dir d) {
     d.newTimeoutReceived = false;
-    boolean fullDuplexBody = d.bodyMode == BodySendMode.FULL_DUPLEX_STREAMED;
-    if (d.anyCallOutstanding() && !(fullDuplexBody && !d.awaitingHeaders)) {
+    if (d.anyCallOutstanding() && d.bodyMode != BodySendMode.FULL_DUPLEX_STREAMED) {
       startTimer(d);
     } else {
       d.timerDeadline = 0;
@@ -772,10 +850,14 @@ final class ExchangeRun {
 
   private void onReceiveMessage(ProcessingResponse r) {
     if (streamClosed) {
-      note("<- (ignored, stream closed) " + summarize(r));
+      if (tracing) {
+        note("<- (ignored, stream closed) " + summarize(r));
+      }
       return;
     }
-    note("<- " + summarize(r));
+    if (tracing) {
+      note("<- " + summarize(r));
+    }
     if (config.observabilityMode()) {
       return; // every response ignored
     }
@@ -989,6 +1071,7 @@ final class ExchangeRun {
         }
       }
       d.queue.clear();
+      d.partialQueue.clear();
       d.bodyMode = BodySendMode.NONE;
       d.sendTrailers = false;
       resume(d);
@@ -1036,7 +1119,7 @@ final class ExchangeRun {
       }
       case BUFFERED_PARTIAL -> {
         if (d.buffered != null) {
-          d.queue.add(new Chunk(d.buffered.toByteArray(), false));
+          d.partialQueue.add(new Chunk(d.buffered.toByteArray(), false));
           d.buffered = null;
           if (queueBytes(d) >= config.bufferLimitBytes()) {
             sendPartialBody(d);
@@ -1117,7 +1200,7 @@ final class ExchangeRun {
       ByteArrayOutputStream sent = new ByteArrayOutputStream();
       boolean end = false;
       for (int i = 0; i < d.partialChunksSent; i++) {
-        Chunk c = d.queue.poll();
+        Chunk c = d.partialQueue.poll();
         sent.writeBytes(c.data());
         end = c.endStream();
       }
@@ -1130,8 +1213,8 @@ final class ExchangeRun {
       finishCall(d);
       continueHeaders(d);
       forwardData(d, out, end);
-      while (!d.queue.isEmpty()) {
-        Chunk c = d.queue.poll();
+      while (!d.partialQueue.isEmpty()) {
+        Chunk c = d.partialQueue.poll();
         forwardData(d, c.data(), c.endStream());
       }
       afterBodyCall(d);
@@ -1198,7 +1281,7 @@ final class ExchangeRun {
 
   private long queueBytes(Dir d) {
     long n = 0;
-    for (Chunk c : d.queue) {
+    for (Chunk c : d.partialQueue) {
       n += c.data().length;
     }
     return n;
@@ -1226,15 +1309,17 @@ final class ExchangeRun {
       return;
     }
     continueHeaders(d);
-    if (!d.queue.isEmpty()) {
-      ByteArrayOutputStream all = new ByteArrayOutputStream();
-      boolean end = false;
-      for (Chunk c : d.queue) {
-        all.writeBytes(c.data());
-        end = c.endStream();
+    for (Deque<Chunk> q : List.of(d.queue, d.partialQueue)) {
+      if (!q.isEmpty()) {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        boolean end = false;
+        for (Chunk c : q) {
+          all.writeBytes(c.data());
+          end = c.endStream();
+        }
+        q.clear();
+        forwardData(d, all.toByteArray(), end);
       }
-      d.queue.clear();
-      forwardData(d, all.toByteArray(), end);
     }
     if (d.buffered != null) {
       byte[] b = d.buffered.toByteArray();
@@ -1373,6 +1458,9 @@ final class ExchangeRun {
   }
 
   private void note(String line) {
+    if (!tracing) {
+      return;
+    }
     long ms = (System.nanoTime() - startNanos) / 1_000_000;
     trace.append(String.format(Locale.ROOT, "%5d ms  %s%n", ms, line));
   }
@@ -1382,7 +1470,19 @@ final class ExchangeRun {
     return TextFormat.printer().emittingSingleLine(true).printToString(elide(m));
   }
 
+  private static final java.util.Set<String> SENSITIVE_HEADERS =
+      java.util.Set.of(
+          "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key");
+
   private static Message elide(Message m) {
+    if (m instanceof HeaderValue hv
+        && SENSITIVE_HEADERS.contains(hv.getKey().toLowerCase(Locale.ROOT))) {
+      // Traces end up in test failure output: never print credentials.
+      return hv.toBuilder()
+          .setValue(hv.getValue().isEmpty() ? "" : "<redacted>")
+          .setRawValue(ByteString.copyFromUtf8("<redacted>"))
+          .build();
+    }
     Message.Builder b = m.toBuilder();
     for (Map.Entry<com.google.protobuf.Descriptors.FieldDescriptor, Object> e :
         m.getAllFields().entrySet()) {

@@ -18,14 +18,23 @@ public abstract class HttpMessageParts {
   private final List<Header> trailers;
 
   HttpMessageParts(Builder<?, ?> b, Map<String, String> defaults) {
+    List<Header> given = new ArrayList<>(b.headers);
+    // Envoy's HTTP/1 codec turns Host into :authority.
+    if (defaults.containsKey(":authority")
+        && given.stream().noneMatch(h -> h.name().equals(":authority"))) {
+      Optional<Header> host = given.stream().filter(h -> h.name().equals("host")).findFirst();
+      if (host.isPresent()) {
+        given.removeIf(h -> h.name().equals("host"));
+        given.add(0, Header.of(":authority", host.get().rawValueUnsafe()));
+      }
+    }
     List<Header> hs = new ArrayList<>();
     // Pseudo-headers first, in the order HTTP/2 codecs emit them, defaulted when absent.
     for (Map.Entry<String, String> d : defaults.entrySet()) {
-      Optional<Header> given =
-          b.headers.stream().filter(h -> h.name().equals(d.getKey())).findFirst();
-      hs.add(given.orElse(Header.of(d.getKey(), d.getValue())));
+      Optional<Header> g = given.stream().filter(h -> h.name().equals(d.getKey())).findFirst();
+      hs.add(g.orElse(Header.of(d.getKey(), d.getValue())));
     }
-    for (Header h : b.headers) {
+    for (Header h : given) {
       if (!defaults.containsKey(h.name())) {
         hs.add(h);
       }
@@ -151,8 +160,11 @@ public abstract class HttpMessageParts {
       return self();
     }
 
-    /** Marks the message as having trailers, possibly none yet added. */
+    /** Adds every entry as a trailer; an empty map adds nothing (the message has no trailers). */
     public B trailers(Map<String, String> map) {
+      if (map.isEmpty()) {
+        return self();
+      }
       if (trailers == null) {
         trailers = new ArrayList<>();
       }
