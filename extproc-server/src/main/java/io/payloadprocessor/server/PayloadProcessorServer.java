@@ -61,6 +61,7 @@ public final class PayloadProcessorServer implements AutoCloseable {
   private final ServerMetrics metrics;
   private final HealthStatusManager health = new HealthStatusManager();
   private final AtomicBoolean ready = new AtomicBoolean();
+  private final AtomicBoolean stopped = new AtomicBoolean();
   private final ExecutorService blockingPool;
   private Server server;
   private EpollEventLoopGroup udsGroup;
@@ -143,11 +144,19 @@ public final class PayloadProcessorServer implements AutoCloseable {
     return metrics;
   }
 
+  /** The pipeline in force now. */
+  public Pipeline pipeline() {
+    return b.pipeline.get();
+  }
+
   /**
    * Graceful stop: not ready, refuse new streams, let streams in flight finish up to the drain
    * timeout, then cut the rest.
    */
   public void drainAndStop() throws InterruptedException {
+    if (!stopped.compareAndSet(false, true)) {
+      return;
+    }
     ready.set(false);
     health.enterTerminalState();
     if (server == null) {
