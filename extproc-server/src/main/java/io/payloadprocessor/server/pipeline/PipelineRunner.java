@@ -137,7 +137,12 @@ public final class PipelineRunner {
         Mutation m = c.mutation();
         m.applyTo(message);
         metadata.putAll(m.metadata());
-        clearRouteCache |= m.isClearRouteCache();
+        // PreRouting header changes are what routing looks at: ask Envoy to re-pick the route.
+        clearRouteCache |=
+            m.isClearRouteCache()
+                || (dir == Direction.REQUEST
+                    && step.stage() == Stage.PRE_ROUTING
+                    && (!m.setHeaders().isEmpty() || !m.removeHeaders().isEmpty()));
       } else if (outcome instanceof Outcome.Reject r) {
         return stop(exchange, step.name(), dir, r.block(), metadata);
       } else if (outcome instanceof Outcome.Respond s) {

@@ -114,6 +114,27 @@ class PipelineRunnerTest {
   }
 
   @Test
+  void preRoutingHeaderChangesAskEnvoyToRePickTheRoute() {
+    PipelineRunner.Result changed =
+        runner.runRequest(
+            exchange("{}"),
+            List.of(step("a", FailureMode.FAIL_CLOSED, 100, setHeader("x-model", "m"))),
+            BodyState.PRESENT);
+    assertThat(((PipelineRunner.Proceed) changed).clearRouteCache()).isTrue();
+    Fn bodyOnly =
+        new Fn(
+            e -> Outcome.proceed(Mutation.create().replaceBody(new byte[] {'{', '}'})),
+            true,
+            false);
+    PipelineRunner.Result unchanged =
+        runner.runRequest(
+            exchange("{}"),
+            List.of(step("b", FailureMode.FAIL_CLOSED, 100, bodyOnly)),
+            BodyState.PRESENT);
+    assertThat(((PipelineRunner.Proceed) unchanged).clearRouteCache()).isFalse();
+  }
+
+  @Test
   void rejectionStopsThePipelineWithTheRecord() throws Exception {
     Fn deny = new Fn(e -> Outcome.reject(Block.of(403, "denied", "no")), false, false);
     Exchange ex = exchange("{}");
