@@ -34,18 +34,26 @@ public final class ModuleChecks {
    * would split or truncate the header), no leading or trailing whitespace.
    */
   public static boolean isHeaderValue(String value) {
-    if (value == null) {
+    if (!hasNoControlCharacters(value)) {
       return false;
-    }
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if ((c < 0x20 && c != '\t') || c == 0x7f) {
-        return false;
-      }
     }
     return value.isEmpty()
         || (!Character.isWhitespace(value.charAt(0))
             && !Character.isWhitespace(value.charAt(value.length() - 1)));
+  }
+
+  /** Whether {@code text} is non-null and free of control characters other than tab. */
+  public static boolean hasNoControlCharacters(String text) {
+    if (text == null) {
+      return false;
+    }
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Adds a problem if {@code name} is not a settable header name. */

@@ -71,7 +71,7 @@ public final class CredentialInjectorFactory implements ModuleFactory {
       String at = "entries[" + i + "]";
       String label = e.name() == null ? at : "entry '" + e.name() + "'";
       ModuleChecks.checkHeaderName(at + ".header", e.header(), problems);
-      if (!ModuleChecks.isHeaderValue(e.prefix())) {
+      if (!ModuleChecks.hasNoControlCharacters(e.prefix())) {
         problems.add(new ConfigProblem(at + ".prefix", "not a valid header value prefix"));
       }
       Path file = null;

@@ -9,7 +9,9 @@ import java.util.Map;
  *
  * @param routes named routes with example utterances (at least one)
  * @param defaultRoute where requests go whose best score is below {@code threshold}
- * @param threshold cosine similarity a route must reach (default 0.5)
+ * @param threshold cosine similarity a route must reach (default 0.3: all-MiniLM-L6-v2 puts
+ *     unrelated text around 0.0-0.25 and on-topic text around 0.35-0.7 from a centroid; tune per
+ *     route set)
  * @param match compare with each route's {@code centroid} (default) or its {@code nearest} example
  * @param input embed the {@code lastUser} message (default) or {@code allUser} messages joined
  * @param maxInputChars longest text embedded (default 2000): the start of the last user message, or
@@ -24,6 +26,9 @@ public record SemanticRouterConfig(
     Input input,
     Integer maxInputChars,
     Boolean clearRouteCache) {
+
+  /** Default similarity a route must reach. */
+  public static final double DEFAULT_THRESHOLD = 0.3;
 
   /** Header with the chosen route's name. */
   public static final String ROUTE_HEADER = "x-payload-processor-route";
@@ -86,7 +91,7 @@ public record SemanticRouterConfig(
   public SemanticRouterConfig {
     routes = routes == null ? List.of() : List.copyOf(routes);
     defaultRoute = defaultRoute == null ? new DefaultRoute(null, null) : defaultRoute;
-    threshold = threshold == null ? 0.5 : threshold;
+    threshold = threshold == null ? DEFAULT_THRESHOLD : threshold;
     match = match == null ? Match.CENTROID : match;
     input = input == null ? Input.LAST_USER : input;
     maxInputChars = maxInputChars == null ? 2000 : maxInputChars;

@@ -12,7 +12,7 @@
  *       config:
  *         match: centroid          # centroid (default) | nearest
  *         input: lastUser          # lastUser (default) | allUser
- *         threshold: 0.5           # cosine similarity; default 0.5
+ *         threshold: 0.3           # cosine similarity; default 0.3
  *         maxInputChars: 2000      # default
  *         routes:
  *           - name: math
