@@ -45,7 +45,10 @@ public final class BodyFieldToHeaderProcessor implements Processor {
     FieldValue value = extractor.extract(exchange.request().body());
     switch (value.kind()) {
       case SCALAR:
-        return found(value.text());
+        if (!value.text().isEmpty()) {
+          return found(value.text());
+        }
+        return missing(exchange.request().headers());
       case NON_SCALAR:
         return Outcome.reject(
             Block.of(
@@ -64,7 +67,9 @@ public final class BodyFieldToHeaderProcessor implements Processor {
           Block.of(
               400,
               "invalid_header_value",
-              "request body field " + field + " cannot be a header value (control characters)"));
+              "request body field "
+                  + field
+                  + " cannot be a header value (control characters or surrounding spaces)"));
     }
     Mutation m = Mutation.create().setHeader(header, text);
     if (baseModelHeader != null) {

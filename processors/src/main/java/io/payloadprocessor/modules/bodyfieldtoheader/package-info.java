@@ -20,8 +20,9 @@
  * }</pre>
  *
  * <p>Strings go in verbatim; numbers and booleans in canonical form ({@code 1.50} becomes {@code
- * 1.5}, {@code 1e3} becomes {@code 1000}); JSON null counts as missing; an object or array, or a
- * string with control characters, is a 400. The body is read decoded (gzip, deflate) by a strict
- * streaming parser: not JSON, duplicate keys or too deep is a 400 from the body itself.
+ * 1.5}, {@code 1e3} becomes {@code 1000}); JSON null and the empty string count as missing; an
+ * object or array, or a string with control characters, is a 400. The body is read decoded (gzip,
+ * deflate) by a strict streaming parser: not JSON, duplicate keys or too deep is a 400 from the
+ * body itself.
  */
 package io.payloadprocessor.modules.bodyfieldtoheader;

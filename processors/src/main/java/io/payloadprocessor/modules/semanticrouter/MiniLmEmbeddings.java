@@ -1,24 +1,47 @@
 package io.payloadprocessor.modules.semanticrouter;
 
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.langchain4j.model.embedding.onnx.AbstractInProcessEmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.OnnxBertBiEncoder;
+import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 
 /**
- * The all-MiniLM-L6-v2 sentence embedding model (384 dimensions, L2-normalised output), loaded once
- * per JVM from the ONNX file inside the langchain4j jar on first use and shared by every processor.
- * Embedding one text runs ONNX Runtime on the calling thread; the model is thread-safe.
+ * The all-MiniLM-L6-v2 sentence embedding model (384 dimensions, mean pooling, L2-normalised
+ * output), loaded once per JVM on first use from the ONNX file inside the langchain4j jar of {@link
+ * AllMiniLmL6V2EmbeddingModel}, and shared by every processor. Thread-safe.
  *
- * <p>Latency: a few milliseconds for a short prompt on one core, growing about linearly with
- * tokens; inputs over 510 word pieces are embedded in parts and averaged by langchain4j.
+ * <p>The ONNX Runtime session is built here rather than by {@code AllMiniLmL6V2EmbeddingModel}
+ * because its default options give every session an intra-op thread pool as large as the machine,
+ * whose threads spin while idle: in a sidecar, where concurrent requests already use the cores,
+ * they only steal CPU from the gRPC threads (on one pinned core they made a 16-token embedding ~10x
+ * slower). Here each embedding runs entirely on the calling thread, without spinning.
+ *
+ * <p>DJL, which the tokenizer comes from, would otherwise probe the EC2 metadata endpoint and send
+ * telemetry when it loads; offline mode and the tracking opt-out are set unless the operator set
+ * them. Its native tokenizer library is unpacked from the jar into {@code DJL_CACHE_DIR} (default
+ * {@code ~/.djl.ai}), which must be writable.
+ *
+ * <p>Latency: milliseconds for a short prompt on one core, growing with the number of tokens;
+ * inputs over 510 word pieces are embedded in parts and averaged.
  */
 public final class MiniLmEmbeddings {
   /** Vector length of the model. */
   public static final int DIMENSION = 384;
 
+  private static final String MODEL_RESOURCE = "all-minilm-l6-v2.onnx";
+  private static final String TOKENIZER_RESOURCE = "all-minilm-l6-v2-tokenizer.json";
+
   private MiniLmEmbeddings() {}
 
   /** Lazy holder: the JVM's class initialisation guarantees one thread-safe load. */
   private static final class Holder {
-    static final AllMiniLmL6V2EmbeddingModel MODEL = new AllMiniLmL6V2EmbeddingModel();
+    static final SingleThreadMiniLm MODEL = new SingleThreadMiniLm();
   }
 
   /** The embedding of {@code text}, unit length. */
@@ -30,5 +53,53 @@ public final class MiniLmEmbeddings {
   public static int tokenCount(String text) {
     Integer n = Holder.MODEL.embed(text).tokenUsage().inputTokenCount();
     return n == null ? 0 : n;
+  }
+
+  /** all-MiniLM-L6-v2 on an ONNX session that runs on the caller's thread. */
+  private static final class SingleThreadMiniLm extends AbstractInProcessEmbeddingModel {
+    private final OnnxBertBiEncoder encoder;
+
+    SingleThreadMiniLm() {
+      // Several segments are embedded one after the other on the caller's thread.
+      super(Runnable::run);
+      if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {
+        System.setProperty("ai.djl.offline", "true");
+      }
+      if (System.getProperty("OPT_OUT_TRACKING") == null
+          && System.getenv("OPT_OUT_TRACKING") == null) {
+        System.setProperty("OPT_OUT_TRACKING", "true");
+      }
+      ClassLoader loader = AllMiniLmL6V2EmbeddingModel.class.getClassLoader();
+      try (InputStream model = loader.getResourceAsStream(MODEL_RESOURCE);
+          InputStream tokenizer = loader.getResourceAsStream(TOKENIZER_RESOURCE)) {
+        if (model == null || tokenizer == null) {
+          throw new IllegalStateException("all-MiniLM-L6-v2 is not on the classpath");
+        }
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+          options.setIntraOpNumThreads(1);
+          options.setInterOpNumThreads(1);
+          options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+          options.addConfigEntry("session.intra_op.allow_spinning", "0");
+          options.addConfigEntry("session.inter_op.allow_spinning", "0");
+          OrtSession session = env.createSession(model.readAllBytes(), options);
+          this.encoder = new OnnxBertBiEncoder(env, session, tokenizer, PoolingMode.MEAN);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read all-MiniLM-L6-v2 from the classpath", e);
+      } catch (OrtException e) {
+        throw new IllegalStateException("cannot load all-MiniLM-L6-v2 into ONNX Runtime", e);
+      }
+    }
+
+    @Override
+    protected OnnxBertBiEncoder model() {
+      return encoder;
+    }
+
+    @Override
+    protected Integer knownDimension() {
+      return DIMENSION;
+    }
   }
 }

@@ -85,6 +85,7 @@ class BodyFieldToHeaderTest {
   @Test
   void nullAndWrongTypeOnTheWayCountAsMissing() throws Exception {
     assertThat(run("{}", post("/", "{\"model\":null}")).setHeaders()).isEmpty();
+    assertThat(run("{}", post("/", "{\"model\":\"\"}")).setHeaders()).isEmpty();
     assertThat(run("{\"field\":\"$.a.b\"}", post("/", "{\"a\":[1,2]}")).setHeaders()).isEmpty();
     assertThat(run("{\"field\":\"$.a[5]\"}", post("/", "{\"a\":[1,2]}")).setHeaders()).isEmpty();
     Mutation m = run("{}", post("/", "{\"model\":null}"));
