@@ -94,21 +94,37 @@ public class SemanticRouteBenchmark {
     }
   }
 
-  /** A prompt of about {@code n} word pieces as the model counts them ([CLS]/[SEP] included). */
+  /**
+   * The longest prompt of at most {@code n} word pieces as the model counts them ([CLS] and [SEP]
+   * included), by binary search over the number of words (a handful of embeddings, not hundreds).
+   */
   static String promptOf(int n) {
     String[] words =
-        "please explain how the area under a curve relates to the integral of a function and why it works"
+        ("please explain how the area under a curve relates to the integral of a function and why"
+                + " it works")
             .split(" ");
-    StringBuilder sb = new StringBuilder();
-    int i = 0;
-    while (true) {
-      String next = (sb.length() == 0 ? "" : sb + " ") + words[i++ % words.length];
-      if (MiniLmEmbeddings.tokenCount(next) > n) {
-        return sb.toString();
+    int lo = 1;
+    int hi = n;
+    while (lo < hi) {
+      int mid = (lo + hi + 1) / 2;
+      if (MiniLmEmbeddings.tokenCount(words(words, mid)) <= n) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
       }
-      sb.setLength(0);
-      sb.append(next);
     }
+    return words(words, lo);
+  }
+
+  private static String words(String[] words, int count) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < count; i++) {
+      if (i > 0) {
+        sb.append(' ');
+      }
+      sb.append(words[i % words.length]);
+    }
+    return sb.toString();
   }
 
   @Benchmark

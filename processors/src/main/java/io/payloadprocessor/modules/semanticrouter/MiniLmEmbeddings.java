@@ -3,10 +3,14 @@ package io.payloadprocessor.modules.semanticrouter;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.langchain4j.model.embedding.onnx.AbstractInProcessEmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.OnnxBertBiEncoder;
 import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import io.payloadprocessor.spi.HttpMessage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -27,12 +31,15 @@ import java.io.UncheckedIOException;
  * them. Its native tokenizer library is unpacked from the jar into {@code DJL_CACHE_DIR} (default
  * {@code ~/.djl.ai}), which must be writable.
  *
- * <p>Latency: milliseconds for a short prompt on one core, growing with the number of tokens;
- * inputs over 510 word pieces are embedded in parts and averaged.
+ * <p>Latency: milliseconds for a short prompt on one core, growing with the number of tokens; text
+ * past {@value #MAX_SEQUENCE_LENGTH} word pieces is ignored.
  */
 public final class MiniLmEmbeddings {
   /** Vector length of the model. */
   public static final int DIMENSION = 384;
+
+  /** Longest input in word pieces ([CLS] and [SEP] included); the rest of a text is cut off. */
+  public static final int MAX_SEQUENCE_LENGTH = 256;
 
   private static final String MODEL_RESOURCE = "all-minilm-l6-v2.onnx";
   private static final String TOKENIZER_RESOURCE = "all-minilm-l6-v2-tokenizer.json";
@@ -83,13 +90,28 @@ public final class MiniLmEmbeddings {
           options.addConfigEntry("session.intra_op.allow_spinning", "0");
           options.addConfigEntry("session.inter_op.allow_spinning", "0");
           OrtSession session = env.createSession(model.readAllBytes(), options);
-          this.encoder = new OnnxBertBiEncoder(env, session, tokenizer, PoolingMode.MEAN);
+          this.encoder =
+              new OnnxBertBiEncoder(
+                  env, session, tokenizerWithMaxLength(tokenizer), PoolingMode.MEAN);
         }
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read all-MiniLM-L6-v2 from the classpath", e);
       } catch (OrtException e) {
         throw new IllegalStateException("cannot load all-MiniLM-L6-v2 into ONNX Runtime", e);
       }
+    }
+
+    /**
+     * The packaged tokenizer truncates at 128 word pieces; sentence-transformers runs this model
+     * with {@value #MAX_SEQUENCE_LENGTH}, the length its model card documents, so the tokenizer is
+     * given that limit.
+     */
+    private static InputStream tokenizerWithMaxLength(InputStream tokenizer) throws IOException {
+      JsonNode tree = HttpMessage.JSON.readTree(tokenizer);
+      if (tree.path("truncation").isObject()) {
+        ((ObjectNode) tree.get("truncation")).put("max_length", MAX_SEQUENCE_LENGTH);
+      }
+      return new ByteArrayInputStream(HttpMessage.JSON.writeValueAsBytes(tree));
     }
 
     @Override
