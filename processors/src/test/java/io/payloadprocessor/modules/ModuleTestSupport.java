@@ -1,0 +1,88 @@
+package io.payloadprocessor.modules;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.spi.ConfigException;
+import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.spi.Headers;
+import io.payloadprocessor.spi.HttpMessage;
+import io.payloadprocessor.spi.ModuleContext;
+import io.payloadprocessor.spi.ModuleFactory;
+import io.payloadprocessor.spi.Mutation;
+import io.payloadprocessor.spi.Outcome;
+import io.payloadprocessor.spi.Processor;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/** Builds exchanges, contexts and processors for module tests. */
+public final class ModuleTestSupport {
+  private ModuleTestSupport() {}
+
+  /** A context with its own registry. */
+  public static final class Context implements ModuleContext {
+    private final Path dir;
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+
+    public Context(Path dir) {
+      this.dir = dir;
+    }
+
+    @Override
+    public Path configDir() {
+      return dir;
+    }
+
+    @Override
+    public PrometheusRegistry metrics() {
+      return registry;
+    }
+
+    @Override
+    public Optional<String> option(String key) {
+      return Optional.empty();
+    }
+  }
+
+  public static JsonNode yaml(String json) {
+    try {
+      return HttpMessage.JSON.readTree(json);
+    } catch (Exception e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  public static Processor create(ModuleFactory factory, String configJson) throws ConfigException {
+    return factory.create("p", yaml(configJson), new Context(Path.of(".")));
+  }
+
+  /** A POST with a JSON body and extra headers given as name, value pairs. */
+  public static Exchange post(String path, String body, String... headerPairs) {
+    return post(path, body.getBytes(StandardCharsets.UTF_8), headerPairs);
+  }
+
+  public static Exchange post(String path, byte[] body, String... headerPairs) {
+    Headers h = new Headers();
+    h.set(":method", "POST").set(":path", path).set("content-type", "application/json");
+    for (int i = 0; i + 1 < headerPairs.length; i += 2) {
+      h.set(headerPairs[i], headerPairs[i + 1]);
+    }
+    return new Exchange("req-1", new HttpMessage(h, body, true), Map.of());
+  }
+
+  /** Adds a response to an exchange. */
+  public static Exchange withResponse(Exchange ex, String contentType, String body) {
+    Headers h = new Headers().set(":status", "200").set("content-type", contentType);
+    ex.setResponse(new HttpMessage(h, body.getBytes(StandardCharsets.UTF_8), true));
+    return ex;
+  }
+
+  /** The mutation of a Continue outcome; fails for any other outcome. */
+  public static Mutation mutation(Outcome o) {
+    if (o instanceof Outcome.Continue) {
+      return ((Outcome.Continue) o).mutation();
+    }
+    throw new AssertionError("expected Continue, got " + o);
+  }
+}

@@ -1,0 +1,134 @@
+package io.payloadprocessor.jmh;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.payloadprocessor.modules.semanticrouter.MiniLmEmbeddings;
+import io.payloadprocessor.modules.semanticrouter.SemanticRouterFactory;
+import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.spi.Headers;
+import io.payloadprocessor.spi.HttpMessage;
+import io.payloadprocessor.spi.ModuleContext;
+import io.payloadprocessor.spi.Outcome;
+import io.payloadprocessor.spi.Processor;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Latency of one {@code semantic-router} decision (embedding the last user message with
+ * all-MiniLM-L6-v2, comparing with 3 route centroids, building the mutation) for prompts of 16, 64
+ * and 256 word pieces. SampleTime mode reports percentiles (p50, p99). For the one-core figure run
+ * it pinned: {@code taskset -c 0 test/bench/jmh.sh SemanticRoute}.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 3)
+@Measurement(iterations = 5, time = 3)
+@Fork(1)
+public class SemanticRouteBenchmark {
+  @Param({"16", "64", "256"})
+  public int tokens;
+
+  private Processor processor;
+  private Exchange exchange;
+
+  @Setup
+  public void setUp() throws Exception {
+    String config =
+        "{\"routes\":["
+            + "{\"name\":\"math\",\"examples\":[\"What is the derivative of x squared?\","
+            + "\"Solve the equation 3x + 5 = 20\",\"What is the integral of sin(x)?\"],"
+            + "\"target\":{\"headers\":{\"x-gateway-destination\":\"math\"}}},"
+            + "{\"name\":\"cooking\",\"examples\":[\"How long should I boil an egg?\","
+            + "\"Give me a recipe for pizza dough\"]},"
+            + "{\"name\":\"code\",\"examples\":[\"Fix this Python function\","
+            + "\"Why does my Java code throw a NullPointerException?\"]}]}";
+    ModuleContext ctx =
+        new ModuleContext() {
+          private final PrometheusRegistry registry = new PrometheusRegistry();
+
+          @Override
+          public Path configDir() {
+            return Path.of(".");
+          }
+
+          @Override
+          public PrometheusRegistry metrics() {
+            return registry;
+          }
+
+          @Override
+          public Optional<String> option(String key) {
+            return Optional.empty();
+          }
+        };
+    processor = new SemanticRouterFactory().create("bench", HttpMessage.JSON.readTree(config), ctx);
+    String prompt = promptOf(tokens);
+    ObjectNode body = JsonNodeFactory.instance.objectNode().put("model", "auto");
+    body.putArray("messages").addObject().put("role", "user").put("content", prompt);
+    Headers h = new Headers().set(":path", "/v1/chat/completions");
+    exchange =
+        new Exchange(
+            "bench",
+            new HttpMessage(h, body.toString().getBytes(StandardCharsets.UTF_8), true),
+            Map.of());
+    JsonNode parsed = exchange.request().json(); // parsed once, as the runner shares it
+    if (parsed == null) {
+      throw new IllegalStateException("no body");
+    }
+  }
+
+  /**
+   * The longest prompt of at most {@code n} word pieces as the model counts them ([CLS] and [SEP]
+   * included), by binary search over the number of words (a handful of embeddings, not hundreds).
+   */
+  static String promptOf(int n) {
+    String[] words =
+        ("please explain how the area under a curve relates to the integral of a function and why"
+                + " it works")
+            .split(" ");
+    int lo = 1;
+    int hi = n;
+    while (lo < hi) {
+      int mid = (lo + hi + 1) / 2;
+      if (MiniLmEmbeddings.tokenCount(words(words, mid)) <= n) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return words(words, lo);
+  }
+
+  private static String words(String[] words, int count) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < count; i++) {
+      if (i > 0) {
+        sb.append(' ');
+      }
+      sb.append(words[i % words.length]);
+    }
+    return sb.toString();
+  }
+
+  @Benchmark
+  public Outcome route() throws Exception {
+    return processor.onRequest(exchange);
+  }
+}
