@@ -3,7 +3,7 @@ package io.payloadprocessor.jmh;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.payloadprocessor.modules.semanticrouter.MiniLmEmbeddings;
+import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.modules.semanticrouter.SemanticRouterFactory;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;

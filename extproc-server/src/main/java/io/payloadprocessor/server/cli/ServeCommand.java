@@ -236,7 +236,7 @@ public final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  static LoadResult loadDefault(PipelineLoader loader) throws IOException {
+  public static LoadResult loadDefault(PipelineLoader loader) throws IOException {
     try (InputStream in = ServeCommand.class.getResourceAsStream(DEFAULT_PIPELINE)) {
       if (in == null) {
         throw new IOException("embedded default pipeline missing from the jar");

@@ -1,20 +1,14 @@
 package io.payloadprocessor.modules.semanticcache;
 
-import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 
 /**
- * The all-MiniLM-L6-v2 sentence embedding model (ONNX, shipped in its jar), loaded lazily once per
- * JVM on first use: loading takes about a second and a few tens of MB, which processors that only
- * do exact lookups never pay.
+ * Cache-side use of the one all-MiniLM-L6-v2 model of the JVM ({@link MiniLmEmbeddings}, shared
+ * with the semantic router and loaded lazily on first use: processors that only do exact lookups
+ * never pay for it): normalised vectors and their similarity.
  */
 public final class Embeddings {
   private Embeddings() {}
-
-  /** Initialization-on-demand holder: the JVM loads the model exactly once, thread-safely. */
-  private static final class Holder {
-    static final EmbeddingModel MODEL = new AllMiniLmL6V2EmbeddingModel();
-  }
 
   /**
    * Starts loading the model on a background daemon thread, so that the first request of a semantic
@@ -28,8 +22,7 @@ public final class Embeddings {
 
   /** The embedding of {@code text}, L2-normalised so that cosine similarity is a dot product. */
   public static float[] embed(String text) {
-    float[] v = Holder.MODEL.embed(text).content().vector();
-    return normalise(v);
+    return normalise(MiniLmEmbeddings.embed(text));
   }
 
   static float[] normalise(float[] v) {

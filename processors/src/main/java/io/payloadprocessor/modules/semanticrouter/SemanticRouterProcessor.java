@@ -2,6 +2,7 @@ package io.payloadprocessor.modules.semanticrouter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;

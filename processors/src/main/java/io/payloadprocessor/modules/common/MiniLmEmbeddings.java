@@ -1,4 +1,4 @@
-package io.payloadprocessor.modules.semanticrouter;
+package io.payloadprocessor.modules.common;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
