@@ -47,5 +47,7 @@ public final class Logging {
     SLF4JBridgeHandler.install();
     lc.getLogger("io.grpc").setLevel(Level.WARN);
     lc.getLogger("io.grpc.netty").setLevel(Level.WARN);
+    // The embedding runtime probes for GPUs and logs its platform at WARN/INFO on every start.
+    lc.getLogger("ai.djl").setLevel(Level.ERROR);
   }
 }
