@@ -13,7 +13,12 @@ import picocli.CommandLine.Command;
       "Envoy ext_proc sidecar running GEP-5091 PayloadProcessor pipelines.",
       "Without a command, `serve` runs."
     },
-    subcommands = {ServeCommand.class, ValidateCommand.class, ConformanceCommand.class})
+    subcommands = {
+      ServeCommand.class,
+      ValidateCommand.class,
+      ConformanceCommand.class,
+      BatchCommand.class
+    })
 public final class Main implements Runnable {
   private static final Set<String> TOP_LEVEL = Set.of("-h", "--help", "-V", "--version");
 
