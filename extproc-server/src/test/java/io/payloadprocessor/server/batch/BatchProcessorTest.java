@@ -174,6 +174,7 @@ class BatchProcessorTest {
                 "",
                 "{\"custom_id\":\"nobody\",\"url\":\"/v1/chat/completions\"}",
                 requestLine("dup", "{\"model\":\"a\",\"model\":\"b\"}"),
+                requestLine("two", "{\"tier\":\"x\",\"model\":\"m\"}") + " {}",
                 requestLine("ok2", "{\"tier\":\"x\",\"model\":\"m\"}"))
             + "\n";
     BatchReport r =
@@ -186,7 +187,7 @@ class BatchProcessorTest {
     List<JsonNode> rejects = readJsonl(dir.resolve("rejects.jsonl"));
     assertThat(rejects)
         .extracting(j -> j.get("line").asLong())
-        .containsExactly(2L, 3L, 4L, 5L, 7L, 8L);
+        .containsExactly(2L, 3L, 4L, 5L, 7L, 8L, 9L);
     assertThat(rejects)
         .allSatisfy(j -> assertThat(j.at("/error/reason").asText()).isEqualTo("malformed_line"));
     assertThat(rejects.get(0).at("/error/message").asText())
@@ -200,10 +201,11 @@ class BatchProcessorTest {
     assertThat(rejects.get(5).at("/error/message").asText()).contains("duplicate");
     // A malformed line's content is never repeated (it may hold personal data).
     assertThat(Files.readString(dir.resolve("rejects.jsonl"))).doesNotContain("jane.doe");
-    assertThat(r.lines()).isEqualTo(8);
-    assertThat(r.malformed()).isEqualTo(6);
+    assertThat(rejects.get(6).get("custom_id").isNull()).isTrue();
+    assertThat(r.lines()).isEqualTo(9);
+    assertThat(r.malformed()).isEqualTo(7);
     assertThat(r.passed()).isEqualTo(2);
-    assertThat(r.rejections("payload-processor", "malformed", "malformed_line")).isEqualTo(6);
+    assertThat(r.rejections("payload-processor", "malformed", "malformed_line")).isEqualTo(7);
   }
 
   @Test
