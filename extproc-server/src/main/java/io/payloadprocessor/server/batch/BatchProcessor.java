@@ -88,7 +88,8 @@ public final class BatchProcessor implements AutoCloseable {
     // A registry per run: the runner's counters then hold this run's outcomes only.
     ServerMetrics metrics = new ServerMetrics(new PrometheusRegistry());
     PipelineRunner runner = new PipelineRunner(blockingPool, options.pipelineBudget(), metrics);
-    List<Step> steps = pipeline.select(Map.of());
+    MutationTally tally = new MutationTally();
+    List<Step> steps = tally.wrap(pipeline.select(Map.of()));
     LineProcessor processor = new LineProcessor(runner, steps, options);
     BatchReport report = new BatchReport(options.mode());
     BufferedOutputStream o = new BufferedOutputStream(out, 1 << 16);
@@ -119,7 +120,7 @@ public final class BatchProcessor implements AutoCloseable {
     report.finish(
         (System.nanoTime() - start) / 1e9,
         options.threads(),
-        outcomes(metrics.processorOutcomes.collect()));
+        outcomes(metrics.processorOutcomes.collect(), tally.snapshot()));
     return report;
   }
 
@@ -154,8 +155,12 @@ public final class BatchProcessor implements AutoCloseable {
     }
   }
 
-  /** processor name to outcome to count, from the runner's counters, for this direction. */
-  private Map<String, Map<String, Long>> outcomes(CounterSnapshot snapshot) {
+  /**
+   * processor name to outcome to count: the runner's counters for this direction, plus what each
+   * processor asked to change.
+   */
+  private Map<String, Map<String, Long>> outcomes(
+      CounterSnapshot snapshot, Map<String, Map<String, Long>> mutations) {
     String dir = options.mode() == BatchOptions.Mode.REQUESTS ? "request" : "response";
     Map<String, Map<String, Long>> out = new TreeMap<>();
     for (CounterSnapshot.CounterDataPointSnapshot dp : snapshot.getDataPoints()) {
@@ -165,6 +170,7 @@ public final class BatchProcessor implements AutoCloseable {
       out.computeIfAbsent(dp.getLabels().get("processor"), k -> new TreeMap<>())
           .merge(dp.getLabels().get("outcome"), (long) dp.getValue(), Long::sum);
     }
+    mutations.forEach((name, m) -> out.computeIfAbsent(name, k -> new TreeMap<>()).putAll(m));
     return out;
   }
 

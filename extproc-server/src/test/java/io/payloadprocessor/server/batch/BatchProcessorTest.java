@@ -93,7 +93,12 @@ class BatchProcessorTest {
     assertThat(r.headersChanged()).isEqualTo(3);
     assertThat(r.rejections("tier", "block", "processor_error")).isEqualTo(1);
     assertThat(r.processor("tier")).containsEntry("continue", 3L).containsEntry("error", 1L);
-    assertThat(r.processor("route")).containsEntry("continue", 3L);
+    assertThat(r.processor("route"))
+        .containsEntry("continue", 3L)
+        .containsEntry("rewrote_body", 3L);
+    assertThat(r.processor("tier"))
+        .containsEntry("changed_headers", 3L)
+        .doesNotContainKey("rewrote_body");
 
     JsonNode report = HttpMessage.JSON.readTree(dir.resolve("report.json").toFile());
     assertThat(report.at("/counts/lines").asLong()).isEqualTo(4);
