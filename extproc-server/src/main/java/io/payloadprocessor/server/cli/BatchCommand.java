@@ -172,6 +172,14 @@ public final class BatchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  private static boolean sameFile(Path a, Path b) {
+    try {
+      return Files.exists(a) && Files.isSameFile(a, b);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   @Override
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
@@ -194,6 +202,13 @@ public final class BatchCommand implements Callable<Integer> {
       err.println("batch: " + input + ": cannot read: no such file");
       err.flush();
       return 2;
+    }
+    for (Path target : new Path[] {output, rejects, report}) {
+      if (target != null && sameFile(target, input)) {
+        err.println("batch: " + target + " is the input file; it would be overwritten");
+        err.flush();
+        return 2;
+      }
     }
     Logging.configure(false, logLevel);
     BatchOptions options =

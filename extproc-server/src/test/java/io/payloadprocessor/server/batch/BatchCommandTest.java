@@ -107,6 +107,20 @@ class BatchCommandTest {
     assertThat(batch(BatchTestSupport.REQUEST_PIPELINE, "", "--on-malformed", "maybe"))
         .isEqualTo(2);
     assertThat(Main.run("batch", "--input", "x.jsonl")).isEqualTo(2);
+    Path in = write(dir, "same.jsonl", requestLine("a", "{}") + "\n");
+    assertThat(
+            Main.run(
+                "batch",
+                "--config",
+                dir.resolve("pipeline.yaml").toString(),
+                "--input",
+                in.toString(),
+                "--output",
+                in.toString(),
+                "--rejects",
+                dir.resolve("r.jsonl").toString()))
+        .isEqualTo(2);
+    assertThat(Files.readString(in)).isEqualTo(requestLine("a", "{}") + "\n");
   }
 
   @Test
