@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       ValidateCommand.class,
       ConformanceCommand.class,
+      BatchCommand.class,
       io.payloadprocessor.bench.LoadCommand.class
     })
 public final class Main implements Runnable {

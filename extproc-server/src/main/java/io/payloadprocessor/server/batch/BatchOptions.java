@@ -1,0 +1,119 @@
+package io.payloadprocessor.server.batch;
+
+import java.time.Duration;
+
+/**
+ * How a batch run works.
+ *
+ * @param mode which kind of file is read: batch input lines (request phase) or batch output lines
+ *     (response phase)
+ * @param threads worker threads that run the pipeline (at least 1)
+ * @param window lines in flight at most (read ahead of the writer); bounds memory to about {@code
+ *     window} lines
+ * @param onMalformed what a malformed line does: stop the run, or go to the rejects file
+ * @param maxBodyBytes largest body run through the pipeline; larger ones are rejected (413 request,
+ *     500 response), as the server does
+ * @param maxLineBytes longest input line read; a longer one is malformed
+ * @param pipelineBudget time budget of one pipeline run, as in {@code serve}
+ * @param resultsPath {@code :path} of the synthetic request in results mode, where batch output
+ *     lines do not carry the request's url
+ */
+public record BatchOptions(
+    Mode mode,
+    int threads,
+    int window,
+    MalformedPolicy onMalformed,
+    long maxBodyBytes,
+    int maxLineBytes,
+    Duration pipelineBudget,
+    String resultsPath) {
+
+  /** What the input file holds. */
+  public enum Mode {
+    /** OpenAI Batch input lines: {@code custom_id, method, url, body}; request phase. */
+    REQUESTS,
+    /** OpenAI Batch output lines: {@code id, custom_id, response{status_code, body}, error}. */
+    RESULTS
+  }
+
+  /** What a malformed line does. */
+  public enum MalformedPolicy {
+    /** Stop at the first malformed line (exit code 1). */
+    FAIL,
+    /** Write it to the rejects file with reason {@code malformed_line} and go on. */
+    SKIP
+  }
+
+  public BatchOptions {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1");
+    }
+    if (window < 1) {
+      throw new IllegalArgumentException("window must be at least 1");
+    }
+  }
+
+  /** Defaults: requests mode, one thread per core, fail on malformed lines, 2 MiB bodies. */
+  public static BatchOptions defaults() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    return new BatchOptions(
+        Mode.REQUESTS,
+        cores,
+        defaultWindow(cores),
+        MalformedPolicy.FAIL,
+        2L << 20,
+        64 << 20,
+        Duration.ofMillis(1500),
+        "/v1/chat/completions");
+  }
+
+  /** The in-flight window for a number of threads: enough read-ahead to keep every worker busy. */
+  public static int defaultWindow(int threads) {
+    return Math.max(64, threads * 64);
+  }
+
+  public BatchOptions withMode(Mode m) {
+    return new BatchOptions(
+        m, threads, window, onMalformed, maxBodyBytes, maxLineBytes, pipelineBudget, resultsPath);
+  }
+
+  /** Sets the threads and the matching default window. */
+  public BatchOptions withThreads(int t) {
+    return new BatchOptions(
+        mode,
+        t,
+        defaultWindow(t),
+        onMalformed,
+        maxBodyBytes,
+        maxLineBytes,
+        pipelineBudget,
+        resultsPath);
+  }
+
+  public BatchOptions withWindow(int w) {
+    return new BatchOptions(
+        mode, threads, w, onMalformed, maxBodyBytes, maxLineBytes, pipelineBudget, resultsPath);
+  }
+
+  public BatchOptions withOnMalformed(MalformedPolicy p) {
+    return new BatchOptions(
+        mode, threads, window, p, maxBodyBytes, maxLineBytes, pipelineBudget, resultsPath);
+  }
+
+  /** Sets the body limit; the line limit grows with it (a line holds escaped JSON). */
+  public BatchOptions withMaxBodyBytes(long b) {
+    int line = (int) Math.min(Integer.MAX_VALUE - 64L, Math.max(64L << 20, b * 4));
+    return new BatchOptions(
+        mode, threads, window, onMalformed, b, line, pipelineBudget, resultsPath);
+  }
+
+  public BatchOptions withPipelineBudget(Duration d) {
+    return new BatchOptions(
+        mode, threads, window, onMalformed, maxBodyBytes, maxLineBytes, d, resultsPath);
+  }
+
+  public BatchOptions withResultsPath(String p) {
+    return new BatchOptions(
+        mode, threads, window, onMalformed, maxBodyBytes, maxLineBytes, pipelineBudget, p);
+  }
+}

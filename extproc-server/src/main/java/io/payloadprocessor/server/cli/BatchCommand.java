@@ -1,0 +1,270 @@
+package io.payloadprocessor.server.cli;
+
+import io.payloadprocessor.server.Logging;
+import io.payloadprocessor.server.batch.BatchOptions;
+import io.payloadprocessor.server.batch.BatchProcessor;
+import io.payloadprocessor.server.batch.BatchReport;
+import io.payloadprocessor.server.batch.MalformedLineException;
+import io.payloadprocessor.server.batch.Progress;
+import io.payloadprocessor.server.config.ConfigError;
+import io.payloadprocessor.server.config.LoadResult;
+import io.payloadprocessor.server.config.PipelineLoader;
+import io.payloadprocessor.server.extprocess.BackendChannels;
+import io.payloadprocessor.server.extprocess.ExtProcessBuilders;
+import io.payloadprocessor.server.pipeline.Pipeline;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code payload-processor batch}: the pipeline over OpenAI Batch JSONL files. */
+@Command(
+    name = "batch",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Run a PayloadProcessor pipeline over an OpenAI Batch JSONL file, so realtime and batch"
+          + " inference pass the same guards.",
+      "",
+      "Requests (default): each input line {custom_id, method, url, body} runs through the"
+          + " request phase as a request to its url (headers :method, :path, content-type:"
+          + " application/json, content-length, x-request-id = custom_id; no route metadata, so"
+          + " Gateway-level documents apply). Passing lines go to --output in input order, in the"
+          + " input format, with the body as the pipeline left it (masked, routed model, ...);"
+          + " header changes are counted in the report only. A synthetic answer (e.g. a cache"
+          + " hit) passes the line unchanged.",
+      "",
+      "--results: each line of a batch OUTPUT file {id, custom_id, response: {status_code,"
+          + " request_id, body}, error} runs through the response phase (:status = status_code);"
+          + " masked bodies go to --output. Lines without a response pass unchanged.",
+      "",
+      "Rejected and skipped malformed lines go to --rejects, one JSON line each:"
+          + " {\"custom_id\": ..., \"line\": N, \"error\": {processor, phase, reason, rule,"
+          + " message, retryable, request_id, status}} (the rejection record the server also puts"
+          + " in dynamic metadata). Malformed lines have reason malformed_line. Every non-blank"
+          + " input line ends up in exactly one of the two files. Blank lines are ignored.",
+      "",
+      "Progress goes to standard error: a bar on a terminal, a line every few seconds otherwise."
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:completed (rejected lines included)",
+      "1:a malformed line with --on-malformed fail, or an I/O error",
+      "2:bad arguments or an invalid pipeline config (errors printed)"
+    })
+public final class BatchCommand implements Callable<Integer> {
+  @Option(
+      names = "--config",
+      required = true,
+      paramLabel = "PATH",
+      description = "PayloadProcessor YAML file or directory.")
+  Path config;
+
+  @Option(
+      names = "--input",
+      required = true,
+      paramLabel = "FILE",
+      description = "Batch JSONL file to read.")
+  Path input;
+
+  @Option(
+      names = "--output",
+      required = true,
+      paramLabel = "FILE",
+      description = "Where passing lines go.")
+  Path output;
+
+  @Option(
+      names = "--rejects",
+      required = true,
+      paramLabel = "FILE",
+      description = "Where rejected and malformed lines go.")
+  Path rejects;
+
+  @Option(
+      names = "--report",
+      paramLabel = "FILE",
+      description = "Write counts and timing as JSON here.")
+  Path report;
+
+  @Option(
+      names = "--results",
+      description = "Input is a batch output file: run the response phase over response.body.")
+  boolean results;
+
+  @Option(
+      names = "--results-path",
+      paramLabel = "PATH",
+      description =
+          "With --results: the :path of the request each response answers (default:"
+              + " ${DEFAULT-VALUE}); batch output lines do not carry it.")
+  String resultsPath = "/v1/chat/completions";
+
+  @Option(
+      names = "--threads",
+      description = "Worker threads (default: the number of processors, ${DEFAULT-VALUE}).")
+  int threads = Runtime.getRuntime().availableProcessors();
+
+  @Option(
+      names = "--window",
+      description =
+          "Lines in flight at most, which bounds memory (default: 64 per thread, at least 64).")
+  Integer window;
+
+  @Option(
+      names = "--on-malformed",
+      paramLabel = "fail|skip",
+      description =
+          "fail: stop at the first malformed line (exit 1, naming the line); skip: write it to"
+              + " --rejects with reason malformed_line and go on (default: ${DEFAULT-VALUE}).")
+  String onMalformed = "fail";
+
+  @Option(
+      names = "--max-body-bytes",
+      converter = Sizes.class,
+      description =
+          "Largest body run through the pipeline; larger ones are rejected (default:"
+              + " 2MiB, as serve).")
+  long maxBodyBytes = 2L << 20;
+
+  @Option(
+      names = "--pipeline-budget",
+      converter = Durations.class,
+      description = "Time budget of one line's pipeline run (default: 1500ms, as serve).")
+  Duration pipelineBudget = Duration.ofMillis(1500);
+
+  @Option(
+      names = "--backend",
+      paramLabel = "NAME=HOST:PORT",
+      description = "Address of an ExtProcess backendRef by name (repeatable), as for serve.")
+  Map<String, String> backends = new LinkedHashMap<>();
+
+  @Option(
+      names = "--module-option",
+      paramLabel = "KEY=VALUE",
+      description = "Server-level setting for modules, as for serve.")
+  Map<String, String> moduleOptions = new LinkedHashMap<>();
+
+  @Option(
+      names = "--progress-interval",
+      description =
+          "Seconds between progress lines when not on a terminal (default:"
+              + " ${DEFAULT-VALUE}; 0 turns progress off).")
+  int progressInterval = 5;
+
+  @Option(
+      names = "--log-level",
+      description =
+          "Root log level (default: ${DEFAULT-VALUE}; the rejects file already records every"
+              + " rejected line).")
+  String logLevel = "ERROR";
+
+  @Spec CommandSpec spec;
+
+  private static boolean sameFile(Path a, Path b) {
+    try {
+      return Files.exists(a) && Files.isSameFile(a, b);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public Integer call() {
+    PrintWriter err = spec.commandLine().getErr();
+    BatchOptions.MalformedPolicy policy;
+    switch (onMalformed) {
+      case "fail" -> policy = BatchOptions.MalformedPolicy.FAIL;
+      case "skip" -> policy = BatchOptions.MalformedPolicy.SKIP;
+      default -> {
+        err.println("batch: --on-malformed must be fail or skip, got: " + onMalformed);
+        err.flush();
+        return 2;
+      }
+    }
+    if (threads < 1 || (window != null && window < 1)) {
+      err.println("batch: --threads and --window must be at least 1");
+      err.flush();
+      return 2;
+    }
+    if (!Files.isRegularFile(input)) {
+      err.println("batch: " + input + ": cannot read: no such file");
+      err.flush();
+      return 2;
+    }
+    for (Path target : new Path[] {output, rejects, report}) {
+      if (target != null && sameFile(target, input)) {
+        err.println("batch: " + target + " is the input file; it would be overwritten");
+        err.flush();
+        return 2;
+      }
+    }
+    Logging.configure(false, logLevel);
+    BatchOptions options =
+        BatchOptions.defaults()
+            .withMode(results ? BatchOptions.Mode.RESULTS : BatchOptions.Mode.REQUESTS)
+            .withThreads(threads)
+            .withOnMalformed(policy)
+            .withMaxBodyBytes(maxBodyBytes)
+            .withPipelineBudget(pipelineBudget)
+            .withResultsPath(resultsPath);
+    if (window != null) {
+      options = options.withWindow(window);
+    }
+    try (BackendChannels channels = new BackendChannels(backends)) {
+      PipelineLoader loader =
+          new PipelineLoader(
+              new ExtProcessBuilders(channels), new PrometheusRegistry(), moduleOptions);
+      LoadResult loaded = loader.load(config);
+      if (!loaded.ok()) {
+        err.println("batch: the pipeline config is invalid (" + config + ")");
+        for (ConfigError e : loaded.errors()) {
+          err.println("  " + e);
+        }
+        err.flush();
+        return 2;
+      }
+      for (String w : loaded.warnings()) {
+        err.println("warning: " + w);
+      }
+      try (Pipeline pipeline = loaded.pipeline();
+          BatchProcessor processor = new BatchProcessor(pipeline, options)) {
+        Progress progress =
+            progressInterval <= 0
+                ? Progress.none()
+                : new Progress(
+                    System.err, System.console() != null, progressInterval, Files.size(input));
+        BatchReport r = processor.run(input, output, rejects, report, progress);
+        err.println("batch: " + r.summary());
+        return 0;
+      } catch (MalformedLineException e) {
+        err.println(
+            "batch: "
+                + input
+                + ": "
+                + e.getMessage()
+                + " (use --on-malformed skip to write malformed lines to --rejects and go on)");
+        return 1;
+      } catch (NoSuchFileException e) {
+        err.println("batch: cannot write: no such file or directory: " + e.getFile());
+        return 1;
+      } catch (IOException e) {
+        err.println("batch: I/O error: " + e);
+        return 1;
+      }
+    } finally {
+      err.flush();
+    }
+  }
+}
