@@ -22,6 +22,7 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChanne
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.stub.StreamObserver;
+import io.payloadprocessor.envoysim.PassThroughProcessor;
 import io.payloadprocessor.server.grpc.ExtProcService;
 import io.payloadprocessor.server.pipeline.Pipeline;
 import io.payloadprocessor.server.pipeline.PipelineRunner;
@@ -89,7 +90,7 @@ public final class PayloadProcessorServer implements AutoCloseable {
 
   /** Starts listening, warms up, then reports SERVING/ready. */
   public PayloadProcessorServer start() throws IOException {
-    BindableService service = b.noOp ? new NoOpService() : new ExtProcService(ctx);
+    BindableService service = b.noOp ? new PassThroughProcessor() : new ExtProcService(ctx);
     int maxInbound =
         (int) Math.min(Integer.MAX_VALUE, Math.max(64L << 20, 2 * b.maxBodyBytes + (1 << 20)));
     NettyServerBuilder nb;
@@ -306,14 +307,6 @@ public final class PayloadProcessorServer implements AutoCloseable {
         .setKey(k)
         .setRawValue(com.google.protobuf.ByteString.copyFromUtf8(v))
         .build();
-  }
-
-  /** The no-op floor for benchmarks: every message answered with an empty CONTINUE at once. */
-  static final class NoOpService extends ExternalProcessorGrpc.ExternalProcessorImplBase {
-    @Override
-    public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> out) {
-      return new NoOpStream(out);
-    }
   }
 
   /** Builder; defaults match the CLI's. */

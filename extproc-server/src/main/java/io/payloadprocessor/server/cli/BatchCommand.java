@@ -18,11 +18,9 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -64,6 +62,8 @@ import picocli.CommandLine.Spec;
       "2:bad arguments or an invalid pipeline config (errors printed)"
     })
 public final class BatchCommand implements Callable<Integer> {
+  @Mixin PipelineOptions pipelineOptions = new PipelineOptions();
+
   @Option(
       names = "--config",
       required = true,
@@ -131,32 +131,6 @@ public final class BatchCommand implements Callable<Integer> {
   String onMalformed = "fail";
 
   @Option(
-      names = "--max-body-bytes",
-      converter = Sizes.class,
-      description =
-          "Largest body run through the pipeline; larger ones are rejected (default:"
-              + " 2MiB, as serve).")
-  long maxBodyBytes = 2L << 20;
-
-  @Option(
-      names = "--pipeline-budget",
-      converter = Durations.class,
-      description = "Time budget of one line's pipeline run (default: 1500ms, as serve).")
-  Duration pipelineBudget = Duration.ofMillis(1500);
-
-  @Option(
-      names = "--backend",
-      paramLabel = "NAME=HOST:PORT",
-      description = "Address of an ExtProcess backendRef by name (repeatable), as for serve.")
-  Map<String, String> backends = new LinkedHashMap<>();
-
-  @Option(
-      names = "--module-option",
-      paramLabel = "KEY=VALUE",
-      description = "Server-level setting for modules, as for serve.")
-  Map<String, String> moduleOptions = new LinkedHashMap<>();
-
-  @Option(
       names = "--progress-interval",
       description =
           "Seconds between progress lines when not on a terminal (default:"
@@ -216,16 +190,18 @@ public final class BatchCommand implements Callable<Integer> {
             .withMode(results ? BatchOptions.Mode.RESULTS : BatchOptions.Mode.REQUESTS)
             .withThreads(threads)
             .withOnMalformed(policy)
-            .withMaxBodyBytes(maxBodyBytes)
-            .withPipelineBudget(pipelineBudget)
+            .withMaxBodyBytes(pipelineOptions.maxBodyBytes)
+            .withPipelineBudget(pipelineOptions.pipelineBudget)
             .withResultsPath(resultsPath);
     if (window != null) {
       options = options.withWindow(window);
     }
-    try (BackendChannels channels = new BackendChannels(backends)) {
+    try (BackendChannels channels = new BackendChannels(pipelineOptions.backends)) {
       PipelineLoader loader =
           new PipelineLoader(
-              new ExtProcessBuilders(channels), new PrometheusRegistry(), moduleOptions);
+              new ExtProcessBuilders(channels),
+              new PrometheusRegistry(),
+              pipelineOptions.moduleOptions);
       LoadResult loaded = loader.load(config);
       if (!loaded.ok()) {
         err.println("batch: the pipeline config is invalid (" + config + ")");

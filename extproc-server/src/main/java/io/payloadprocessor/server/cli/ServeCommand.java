@@ -16,13 +16,12 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code payload-processor serve}: runs the ext_proc sidecar. */
@@ -44,6 +43,8 @@ import picocli.CommandLine.Option;
           + " (up to --drain-timeout)."
     })
 public final class ServeCommand implements Callable<Integer> {
+  @Mixin PipelineOptions pipelineOptions = new PipelineOptions();
+
   private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
   static final String DEFAULT_PIPELINE = "/io/payloadprocessor/server/default-pipeline.yaml";
 
@@ -77,41 +78,10 @@ public final class ServeCommand implements Callable<Integer> {
   String adminAddress;
 
   @Option(
-      names = "--max-body-bytes",
-      converter = Sizes.class,
-      description =
-          "Largest body the pipeline buffers; larger requests get 413 (default: 2MiB). Accepts"
-              + " 2097152, 512KiB, 2MiB.")
-  long maxBodyBytes = 2L << 20;
-
-  @Option(
       names = "--drain-timeout",
       converter = Durations.class,
       description = "How long SIGTERM waits for streams in flight (default: 10s).")
   Duration drainTimeout = Duration.ofSeconds(10);
-
-  @Option(
-      names = "--pipeline-budget",
-      converter = Durations.class,
-      description =
-          "Time budget for one pipeline run (one ext_proc message); keep it below Envoy's"
-              + " message_timeout (default: 1500ms). When it runs out, each remaining processor"
-              + " fails by its failureMode.")
-  Duration pipelineBudget = Duration.ofMillis(1500);
-
-  @Option(
-      names = "--backend",
-      paramLabel = "NAME=HOST:PORT",
-      description =
-          "Address of an ExtProcess backendRef by name (repeatable); otherwise"
-              + " NAME.NAMESPACE.svc.cluster.local:PORT.")
-  Map<String, String> backends = new LinkedHashMap<>();
-
-  @Option(
-      names = "--module-option",
-      paramLabel = "KEY=VALUE",
-      description = "Server-level setting for modules, e.g. redis.url=redis://127.0.0.1:6379.")
-  Map<String, String> moduleOptions = new LinkedHashMap<>();
 
   @Option(
       names = "--warmup",
@@ -137,9 +107,10 @@ public final class ServeCommand implements Callable<Integer> {
     }
     Logging.configure(logFormat.equals("json"), logLevel);
     PrometheusRegistry registry = new PrometheusRegistry();
-    BackendChannels channels = new BackendChannels(backends);
+    BackendChannels channels = new BackendChannels(pipelineOptions.backends);
     PipelineLoader loader =
-        new PipelineLoader(new ExtProcessBuilders(channels), registry, moduleOptions);
+        new PipelineLoader(
+            new ExtProcessBuilders(channels), registry, pipelineOptions.moduleOptions);
     AtomicReference<Pipeline> current = new AtomicReference<>();
     ConfigWatcher watcher = null;
     LoadResult loaded;
@@ -174,9 +145,9 @@ public final class ServeCommand implements Callable<Integer> {
             .port(port)
             .uds(uds)
             .pipeline(current::get)
-            .maxBodyBytes(maxBodyBytes)
+            .maxBodyBytes(pipelineOptions.maxBodyBytes)
             .drainTimeout(drainTimeout)
-            .pipelineBudget(pipelineBudget)
+            .pipelineBudget(pipelineOptions.pipelineBudget)
             .registry(registry)
             .warmupExchanges(warmup)
             .noOp(noOp)

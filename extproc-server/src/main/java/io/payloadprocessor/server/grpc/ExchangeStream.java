@@ -363,17 +363,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   private void passBody(Side side, HttpBody b) {
     if (side.mode == BodySendMode.FULL_DUPLEX_STREAMED) {
       // Envoy keeps no copy in FULL_DUPLEX: what we do not send back is lost.
-      send(
-          bodyResponse(
-              side.dir,
-              CommonResponse.newBuilder()
-                  .setBodyMutation(
-                      BodyMutation.newBuilder()
-                          .setStreamedResponse(
-                              StreamedBodyResponse.newBuilder()
-                                  .setBody(b.getBody())
-                                  .setEndOfStream(b.getEndOfStream())))
-                  .build()));
+      streamBack(side, b.getBody().toByteArray(), b.getEndOfStream(), Map.of());
     } else {
       sendBody(side, null, null, Map.of());
     }
@@ -382,23 +372,15 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   private void sseChunk(Side side, byte[] chunk, boolean eos) {
     byte[] processed = side.sse.onChunk(chunk, eos);
     Map<String, Object> md = side.sse.drainMetadata();
+    if (side.mode == BodySendMode.FULL_DUPLEX_STREAMED) {
+      streamBack(side, processed, eos, md);
+      return;
+    }
     BodyMutation mutation =
         processed.length == 0
             ? BodyMutation.newBuilder().setClearBody(true).build()
             : BodyMutation.newBuilder().setBody(ByteString.copyFrom(processed)).build();
-    if (side.mode == BodySendMode.FULL_DUPLEX_STREAMED) {
-      CommonResponse.Builder cr =
-          CommonResponse.newBuilder()
-              .setBodyMutation(
-                  BodyMutation.newBuilder()
-                      .setStreamedResponse(
-                          StreamedBodyResponse.newBuilder()
-                              .setBody(ByteString.copyFrom(processed))
-                              .setEndOfStream(eos)));
-      send(withMetadata(bodyResponse(side.dir, cr.build()).toBuilder(), md).build());
-    } else {
-      sendBody(side, mutation, null, md);
-    }
+    sendBody(side, mutation, null, md);
   }
 
   private void onTrailers(Side side) {
@@ -445,7 +427,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
         message.headers().remove("content-length");
       }
       answerHeaders(side, diff(side), p.clearRouteCache(), p.metadata(), null);
-      streamBack(side, body, !side.trailersSeen);
+      streamBack(side, body, !side.trailersSeen, Map.of());
       return;
     }
     if (side.mode == BodySendMode.STREAMED) {
@@ -518,22 +500,27 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
                         + " bytes")));
   }
 
-  private void streamBack(Side side, byte[] body, boolean eosOnLast) {
+  /**
+   * FULL_DUPLEX answer: the bytes in chunks of at most 64 KiB, end_of_stream on the last when
+   * {@code eosOnLast}; metadata rides on the first chunk.
+   */
+  private void streamBack(Side side, byte[] body, boolean eosOnLast, Map<String, Object> md) {
     int off = 0;
+    Map<String, Object> metadata = md;
     do {
       int n = Math.min(MAX_STREAMED_CHUNK, body.length - off);
       boolean last = off + n >= body.length;
-      send(
-          bodyResponse(
-              side.dir,
-              CommonResponse.newBuilder()
-                  .setBodyMutation(
-                      BodyMutation.newBuilder()
-                          .setStreamedResponse(
-                              StreamedBodyResponse.newBuilder()
-                                  .setBody(ByteString.copyFrom(body, off, n))
-                                  .setEndOfStream(last && eosOnLast)))
-                  .build()));
+      CommonResponse cr =
+          CommonResponse.newBuilder()
+              .setBodyMutation(
+                  BodyMutation.newBuilder()
+                      .setStreamedResponse(
+                          StreamedBodyResponse.newBuilder()
+                              .setBody(ByteString.copyFrom(body, off, n))
+                              .setEndOfStream(last && eosOnLast)))
+              .build();
+      send(withMetadata(bodyResponse(side.dir, cr).toBuilder(), metadata).build());
+      metadata = Map.of();
       off += n;
     } while (off < body.length);
   }
