@@ -30,11 +30,13 @@ public final class ServerMetrics {
         Gauge.builder()
             .name("payload_processor_streams_active")
             .help("ext_proc streams (exchanges) currently open")
+            .withoutExemplars()
             .register(registry);
     streamsTotal =
         Counter.builder()
             .name("payload_processor_streams_total")
             .help("ext_proc streams opened")
+            .withoutExemplars()
             .register(registry);
     phaseLatency =
         Histogram.builder()
@@ -42,12 +44,17 @@ public final class ServerMetrics {
             .help("Time to answer one ext_proc message, by phase")
             .labelNames("phase")
             .classicUpperBounds(LATENCY_BUCKETS)
+            .withoutExemplars()
             .register(registry);
+    for (var c : io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest.RequestCase.values()) {
+      phases.put(c, phaseLatency.labelValues(c.name().toLowerCase(java.util.Locale.ROOT)));
+    }
     errors =
         Counter.builder()
             .name("payload_processor_errors_total")
             .help("Errors by kind (internal, body_too_large, stream_error, ...)")
             .labelNames("kind")
+            .withoutExemplars()
             .register(registry);
     processorLatency =
         Histogram.builder()
@@ -55,6 +62,7 @@ public final class ServerMetrics {
             .help("Time one processor took, by processor and direction")
             .labelNames("processor", "direction")
             .classicUpperBounds(LATENCY_BUCKETS)
+            .withoutExemplars()
             .register(registry);
     processorOutcomes =
         Counter.builder()
@@ -63,19 +71,35 @@ public final class ServerMetrics {
                 "Processor results: continue, reject, respond, skipped, failed_open, timeout,"
                     + " error")
             .labelNames("processor", "direction", "outcome")
+            .withoutExemplars()
             .register(registry);
     rejections =
         Counter.builder()
             .name("payload_processor_rejections_total")
             .help("Rejections by processor, action and reason")
             .labelNames("processor", "action", "reason")
+            .withoutExemplars()
             .register(registry);
     droppedMutations =
         Counter.builder()
             .name("payload_processor_dropped_mutations_total")
             .help("Header/body changes Envoy cannot apply in the body mode in force (STREAMED)")
             .labelNames("direction")
+            .withoutExemplars()
             .register(registry);
+  }
+
+  private final java.util.EnumMap<
+          io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest.RequestCase,
+          io.prometheus.metrics.core.datapoints.DistributionDataPoint>
+      phases =
+          new java.util.EnumMap<>(
+              io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest.RequestCase.class);
+
+  /** The latency data point of one message kind, looked up once (the hot path calls it). */
+  public io.prometheus.metrics.core.datapoints.DistributionDataPoint phaseLatency(
+      io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest.RequestCase phase) {
+    return phases.get(phase);
   }
 
   public PrometheusRegistry registry() {

@@ -102,6 +102,18 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
 
     boolean trailersSeen;
     final ByteArrayOutputStream body = new ByteArrayOutputStream();
+
+    /** The body while it is a single chunk (not yet copied into {@link #body}). */
+    byte[] firstChunk;
+
+    long size() {
+      return firstChunk != null ? firstChunk.length : body.size();
+    }
+
+    byte[] bytes() {
+      return firstChunk != null ? firstChunk : body.toByteArray();
+    }
+
     SseRelay sse;
 
     Side(Direction dir) {
@@ -123,7 +135,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   @Override
   public void onNext(ProcessingRequest msg) {
     long t0 = System.nanoTime();
-    String phase = msg.getRequestCase().name().toLowerCase(java.util.Locale.ROOT);
+    ProcessingRequest.RequestCase phase = msg.getRequestCase();
     try {
       if (!started) {
         start(msg);
@@ -144,7 +156,11 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     } catch (RuntimeException e) {
       ctx.metrics().errors.labelValues("internal").inc();
       log.error("internal error on {} (request {})", phase, requestId(), e);
-      Direction dir = phase.startsWith("response") ? Direction.RESPONSE : Direction.REQUEST;
+      Direction dir =
+          switch (phase) {
+            case RESPONSE_HEADERS, RESPONSE_BODY, RESPONSE_TRAILERS -> Direction.RESPONSE;
+            default -> Direction.REQUEST;
+          };
       immediate(
           ctx.runner()
               .serverRejection(
@@ -152,7 +168,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
                   dir,
                   Block.of(500, "internal_error", "internal error in payload-processor")));
     } finally {
-      ctx.metrics().phaseLatency.labelValues(phase).observe((System.nanoTime() - t0) / 1e9);
+      ctx.metrics().phaseLatency(phase).observe((System.nanoTime() - t0) / 1e9);
     }
   }
 
@@ -168,6 +184,15 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     steps = pipeline.select(streamMetadata);
   }
 
+  /**
+   * A request id when Envoy sent none: random, not secure (UUID.randomUUID shares one SecureRandom
+   * across threads, a contention point on the hot path; ids need not be secret).
+   */
+  private static String newRequestId() {
+    java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+    return new UUID(r.nextLong(), r.nextLong()).toString();
+  }
+
   private String requestId() {
     return exchange == null ? "-" : exchange.requestId();
   }
@@ -176,8 +201,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   private Exchange exchange() {
     if (exchange == null) {
       Headers empty = new Headers();
-      exchange =
-          new Exchange(UUID.randomUUID().toString(), new HttpMessage(empty, null, false), Map.of());
+      exchange = new Exchange(newRequestId(), new HttpMessage(empty, null, false), Map.of());
     }
     return exchange;
   }
@@ -191,10 +215,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     if (side.dir == Direction.REQUEST) {
       String id = headers.get("x-request-id");
       exchange =
-          new Exchange(
-              id == null || id.isEmpty() ? UUID.randomUUID().toString() : id,
-              message,
-              streamMetadata);
+          new Exchange(id == null || id.isEmpty() ? newRequestId() : id, message, streamMetadata);
     } else {
       exchange().setResponse(message);
     }
@@ -319,11 +340,19 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
       passBody(side, b);
       return;
     }
-    if (side.body.size() + (long) chunk.length > ctx.maxBodyBytes()) {
+    if (side.size() + (long) chunk.length > ctx.maxBodyBytes()) {
       tooLarge(side);
       return;
     }
-    side.body.writeBytes(chunk);
+    if (side.body.size() == 0 && side.firstChunk == null) {
+      side.firstChunk = chunk; // most bodies are one message: keep it without copying
+    } else {
+      if (side.firstChunk != null) {
+        side.body.writeBytes(side.firstChunk);
+        side.firstChunk = null;
+      }
+      side.body.writeBytes(chunk);
+    }
     switch (side.mode) {
       case BUFFERED -> complete(side, true);
       case BUFFERED_PARTIAL -> {
@@ -354,7 +383,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   private boolean lengthMatches(Side side) {
     String cl = side.original.get("content-length");
     try {
-      return cl != null && Long.parseLong(cl.trim()) == side.body.size();
+      return cl != null && Long.parseLong(cl.trim()) == side.size();
     } catch (NumberFormatException e) {
       return false;
     }
@@ -412,7 +441,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     side.collect = false;
     side.passThrough = true;
     HttpMessage message = message(side);
-    byte[] original = side.body.toByteArray();
+    byte[] original = side.bytes();
     message.replaceBodyFromWire(original);
     PipelineRunner.Result r = run(side, BodyState.PRESENT);
     if (r instanceof PipelineRunner.Stop stop) {
