@@ -202,7 +202,7 @@ public final class PayloadProcessorServer implements AutoCloseable {
     Pipeline warm = Pipeline.of(local);
     // Warm-up traffic is not real traffic: count it in a throwaway registry.
     ServerMetrics scratch = new ServerMetrics(new PrometheusRegistry());
-    PipelineRunner warmRunner = new PipelineRunner(blockingPool, b.pipelineBudget, scratch);
+    PipelineRunner warmRunner = new PipelineRunner(blockingPool, b.pipelineBudget, scratch, false);
     ServerContext wctx = new ServerContext(() -> warm, warmRunner, scratch, b.maxBodyBytes);
     String name = InProcessServerBuilder.generateName();
     Server inproc = null;

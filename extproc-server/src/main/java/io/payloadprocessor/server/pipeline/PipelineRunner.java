@@ -73,11 +73,19 @@ public final class PipelineRunner {
   private final ExecutorService blockingPool;
   private final Duration budget;
   private final ServerMetrics metrics;
+  private final boolean logFailures;
 
   public PipelineRunner(ExecutorService blockingPool, Duration budget, ServerMetrics metrics) {
+    this(blockingPool, budget, metrics, true);
+  }
+
+  /** {@code logFailures=false} for synthetic traffic (warm-up), whose failures are expected. */
+  public PipelineRunner(
+      ExecutorService blockingPool, Duration budget, ServerMetrics metrics, boolean logFailures) {
     this.blockingPool = blockingPool;
     this.budget = budget;
     this.metrics = metrics;
+    this.logFailures = logFailures;
   }
 
   public Duration budget() {
@@ -264,6 +272,9 @@ public final class PipelineRunner {
   private Outcome failure(Exchange exchange, Step step, Direction dir, Block block, Throwable e) {
     if (step.failureMode() == FailureMode.FAIL_OPEN) {
       metrics.processorOutcomes.labelValues(step.name(), dir.label(), "failed_open").inc();
+      if (!logFailures) {
+        return null;
+      }
       log.warn(
           "processor '{}' failed open on {} (request {}): {}",
           step.name(),
@@ -272,7 +283,7 @@ public final class PipelineRunner {
           block.message());
       return null;
     }
-    if (e != null && !(e instanceof BodyException)) {
+    if (logFailures && e != null && !(e instanceof BodyException)) {
       log.warn(
           "processor '{}' failed closed on {} (request {}): {}",
           step.name(),
