@@ -2,6 +2,7 @@ package io.payloadprocessor.server.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.google.protobuf.Descriptors;
 import com.google.protobuf.Struct;
 import com.google.protobuf.util.JsonFormat;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
@@ -281,24 +282,20 @@ public final class ConformanceRunner {
     if (envoy != null) {
       JsonNode m = envoy.get("processingMode");
       if (m != null) {
-        if (m.has("requestHeaderMode")) {
-          pm.setRequestHeaderMode(HeaderSendMode.valueOf(m.get("requestHeaderMode").asText()));
-        }
-        if (m.has("requestBodyMode")) {
-          pm.setRequestBodyMode(BodySendMode.valueOf(m.get("requestBodyMode").asText()));
-        }
-        if (m.has("requestTrailerMode")) {
-          pm.setRequestTrailerMode(HeaderSendMode.valueOf(m.get("requestTrailerMode").asText()));
-        }
-        if (m.has("responseHeaderMode")) {
-          pm.setResponseHeaderMode(HeaderSendMode.valueOf(m.get("responseHeaderMode").asText()));
-        }
-        if (m.has("responseBodyMode")) {
-          pm.setResponseBodyMode(BodySendMode.valueOf(m.get("responseBodyMode").asText()));
-        }
-        if (m.has("responseTrailerMode")) {
-          pm.setResponseTrailerMode(HeaderSendMode.valueOf(m.get("responseTrailerMode").asText()));
-        }
+        // Case keys are the proto fields in camelCase, values Envoy's enum names.
+        m.fields()
+            .forEachRemaining(
+                e -> {
+                  Descriptors.FieldDescriptor f =
+                      ProcessingMode.getDescriptor().findFieldByName(snake(e.getKey()));
+                  Descriptors.EnumValueDescriptor v =
+                      f == null ? null : f.getEnumType().findValueByName(e.getValue().asText());
+                  if (v == null) {
+                    throw new IllegalArgumentException(
+                        "envoy.processingMode." + e.getKey() + ": unknown value " + e.getValue());
+                  }
+                  pm.setField(f, v);
+                });
       }
       if (envoy.has("messageTimeout")) {
         b.messageTimeout(GoDuration.parse(envoy.get("messageTimeout").asText()));
@@ -322,6 +319,10 @@ public final class ConformanceRunner {
       }
     }
     return b.processingMode(pm.build()).build();
+  }
+
+  private static String snake(String camel) {
+    return camel.replaceAll("([A-Z])", "_$1").toLowerCase(java.util.Locale.ROOT);
   }
 
   private static HttpRequest request(ConformanceCase.Message m) {
