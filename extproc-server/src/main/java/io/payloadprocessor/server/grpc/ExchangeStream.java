@@ -248,6 +248,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     }
     if (side.dir == Direction.RESPONSE
         && allStream
+        && side.mode != BodySendMode.NONE
         && "text/event-stream".equals(message.mediaType())) {
       startSse(side);
       return;
@@ -310,14 +311,6 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     ProcessingMode override = null;
     if (side.mode == BodySendMode.BUFFERED || side.mode == BodySendMode.BUFFERED_PARTIAL) {
       // Envoy takes both body modes from an override; the request is over, so its mode is moot.
-      override =
-          ProcessingMode.newBuilder()
-              .setRequestBodyMode(requestMode)
-              .setResponseBodyMode(BodySendMode.STREAMED)
-              .build();
-    } else if (side.mode == BodySendMode.NONE) {
-      // Nothing will arrive unless Envoy honours the override; if it does not, the stream
-      // processors never see the body, which is what the operator configured.
       override =
           ProcessingMode.newBuilder()
               .setRequestBodyMode(requestMode)
