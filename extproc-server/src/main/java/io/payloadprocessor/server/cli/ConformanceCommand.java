@@ -32,7 +32,10 @@ import picocli.CommandLine.Spec;
           + " ephemeral loopback ports, driven by an Envoy-faithful ext_proc client. With"
           + " --target, cases run against an already running server instead; cases with backends"
           + " or config-rejection checks are skipped there. A case with a field the format does"
-          + " not define fails."
+          + " not define fails.",
+      "",
+      "Cases whose modules use a Redis store get a throw-away redis-server (from the PATH) on a"
+          + " free loopback port, passed to them as the server option redis.url."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:no case failed", "1:at least one case failed", "2:bad arguments"})

@@ -195,8 +195,12 @@ public final class ConformanceRunner {
   }
 
   private static LoadResult load(ConformanceCase c, JsonNode pipeline, BackendChannels channels) {
+    Map<String, String> options = new LinkedHashMap<>();
+    if (pipeline.toString().contains("\"redis\"")) {
+      LocalRedis.url().ifPresent(u -> options.put("redis.url", u));
+    }
     PipelineLoader loader =
-        new PipelineLoader(new ExtProcessBuilders(channels), new PrometheusRegistry(), Map.of());
+        new PipelineLoader(new ExtProcessBuilders(channels), new PrometheusRegistry(), options);
     List<JsonNode> docs = new ArrayList<>();
     pipeline.forEach(docs::add);
     Path dir = c.file() == null ? Path.of(".") : c.file().toAbsolutePath().getParent();
