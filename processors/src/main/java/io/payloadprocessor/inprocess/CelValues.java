@@ -9,14 +9,17 @@ import com.google.common.primitives.UnsignedLong;
 import dev.cel.common.values.CelByteString;
 import dev.cel.common.values.NullValue;
 import io.payloadprocessor.spi.HttpMessage;
-import java.util.ArrayList;
+import java.util.AbstractList;
+import java.util.AbstractMap;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.RandomAccess;
+import java.util.Set;
 
 /**
  * Converts between Jackson trees and the Java values CEL-Java evaluates over, and renders CEL
@@ -36,23 +39,17 @@ final class CelValues {
 
   private CelValues() {}
 
-  /** A JSON tree as a CEL value. */
+  /**
+   * A JSON tree as a CEL value. Objects and arrays are read-only views converted lazily, element by
+   * element, as the expression reaches them: {@code json(request.body).model} converts one string,
+   * not the whole conversation.
+   */
   static Object fromJson(JsonNode node) {
     switch (node.getNodeType()) {
       case OBJECT:
-        Map<String, Object> map = new LinkedHashMap<>();
-        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-        while (fields.hasNext()) {
-          Map.Entry<String, JsonNode> e = fields.next();
-          map.put(e.getKey(), fromJson(e.getValue()));
-        }
-        return Collections.unmodifiableMap(map);
+        return new ObjectView(node);
       case ARRAY:
-        List<Object> list = new ArrayList<>(node.size());
-        for (JsonNode item : node) {
-          list.add(fromJson(item));
-        }
-        return Collections.unmodifiableList(list);
+        return new ArrayView(node);
       case STRING:
         return node.textValue();
       case NUMBER:
@@ -66,6 +63,75 @@ final class CelValues {
       case MISSING:
       default:
         return NullValue.NULL_VALUE;
+    }
+  }
+
+  /** A JSON object as an unmodifiable {@code Map<String, Object>}, children converted on demand. */
+  private static final class ObjectView extends AbstractMap<String, Object> {
+    private final JsonNode node;
+    private final Map<String, Object> converted = new HashMap<>();
+    private Set<Map.Entry<String, Object>> entries;
+
+    ObjectView(JsonNode node) {
+      this.node = node;
+    }
+
+    @Override
+    public Object get(Object key) {
+      if (!(key instanceof String k)) {
+        return null;
+      }
+      JsonNode child = node.get(k);
+      return child == null ? null : converted.computeIfAbsent(k, x -> fromJson(child));
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return key instanceof String k && node.has(k);
+    }
+
+    @Override
+    public int size() {
+      return node.size();
+    }
+
+    @Override
+    public Set<Map.Entry<String, Object>> entrySet() {
+      if (entries == null) {
+        Map<String, Object> all = new LinkedHashMap<>();
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+          String k = it.next();
+          all.put(k, get(k));
+        }
+        entries = Collections.unmodifiableMap(all).entrySet();
+      }
+      return entries;
+    }
+  }
+
+  /** A JSON array as an unmodifiable {@code List<Object>}, elements converted on demand. */
+  private static final class ArrayView extends AbstractList<Object> implements RandomAccess {
+    private final JsonNode node;
+    private final Object[] converted;
+
+    ArrayView(JsonNode node) {
+      this.node = node;
+      this.converted = new Object[node.size()];
+    }
+
+    @Override
+    public Object get(int index) {
+      Object v = converted[index];
+      if (v == null) {
+        v = fromJson(node.get(index));
+        converted[index] = v;
+      }
+      return v;
+    }
+
+    @Override
+    public int size() {
+      return converted.length;
     }
   }
 
