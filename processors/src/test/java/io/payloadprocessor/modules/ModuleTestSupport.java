@@ -45,7 +45,7 @@ public final class ModuleTestSupport {
     }
   }
 
-  public static JsonNode yaml(String json) {
+  public static JsonNode configJson(String json) {
     try {
       return HttpMessage.JSON.readTree(json);
     } catch (Exception e) {
@@ -54,7 +54,7 @@ public final class ModuleTestSupport {
   }
 
   public static Processor create(ModuleFactory factory, String configJson) throws ConfigException {
-    return factory.create("p", yaml(configJson), new Context(Path.of(".")));
+    return factory.create("p", configJson(configJson), new Context(Path.of(".")));
   }
 
   /** A POST with a JSON body and extra headers given as name, value pairs. */

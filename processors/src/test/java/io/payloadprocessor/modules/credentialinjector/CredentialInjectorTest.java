@@ -1,8 +1,8 @@
 package io.payloadprocessor.modules.credentialinjector;
 
+import static io.payloadprocessor.modules.ModuleTestSupport.configJson;
 import static io.payloadprocessor.modules.ModuleTestSupport.mutation;
 import static io.payloadprocessor.modules.ModuleTestSupport.post;
-import static io.payloadprocessor.modules.ModuleTestSupport.yaml;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -48,7 +48,7 @@ class CredentialInjectorTest {
   }
 
   private Processor create(String config) throws ConfigException {
-    return factory.create("creds", yaml(config), new ModuleTestSupport.Context(dir));
+    return factory.create("creds", configJson(config), new ModuleTestSupport.Context(dir));
   }
 
   private static final String[] CLIENT_CREDS = {
@@ -151,7 +151,8 @@ class CredentialInjectorTest {
 
   @Test
   void configAndSecretsNeverPrintTheKey() throws Exception {
-    CredentialInjectorConfig c = ModuleConfigs.bind(yaml(CONFIG), CredentialInjectorConfig.class);
+    CredentialInjectorConfig c =
+        ModuleConfigs.bind(configJson(CONFIG), CredentialInjectorConfig.class);
     assertThat(c.toString()).contains("secrets/openai.key").doesNotContain(OPENAI_KEY);
     assertThat(new Secret(OPENAI_KEY).toString()).doesNotContain(OPENAI_KEY);
     Processor p = create(CONFIG);

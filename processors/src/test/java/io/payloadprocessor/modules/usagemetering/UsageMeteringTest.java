@@ -1,9 +1,9 @@
 package io.payloadprocessor.modules.usagemetering;
 
+import static io.payloadprocessor.modules.ModuleTestSupport.configJson;
 import static io.payloadprocessor.modules.ModuleTestSupport.mutation;
 import static io.payloadprocessor.modules.ModuleTestSupport.post;
 import static io.payloadprocessor.modules.ModuleTestSupport.withResponse;
-import static io.payloadprocessor.modules.ModuleTestSupport.yaml;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.payloadprocessor.modules.ModuleTestSupport;
@@ -82,7 +82,7 @@ class UsageMeteringTest {
   @BeforeEach
   void setUp() throws ConfigException {
     context = new ModuleTestSupport.Context(Path.of("."));
-    processor = new UsageMeteringFactory().create("meter", yaml("{}"), context);
+    processor = new UsageMeteringFactory().create("meter", configJson("{}"), context);
   }
 
   @SuppressWarnings("unchecked")
@@ -185,7 +185,7 @@ class UsageMeteringTest {
     assertThat(counter("gpt-4o-2024-08-06", "cached")).isEqualTo(200);
     assertThat(counter("claude-haiku", "output")).isEqualTo(15);
     // A second processor on the same registry shares the counter instead of failing.
-    Processor again = new UsageMeteringFactory().create("meter2", yaml("{}"), context);
+    Processor again = new UsageMeteringFactory().create("meter2", configJson("{}"), context);
     assertThat(again).isNotNull();
   }
 
@@ -216,7 +216,8 @@ class UsageMeteringTest {
   @Test
   void injectsIncludeUsageIntoStreamingCompletionsOnly() throws Exception {
     Processor p =
-        new UsageMeteringFactory().create("meter", yaml("{\"injectStreamUsage\":true}"), context);
+        new UsageMeteringFactory()
+            .create("meter", configJson("{\"injectStreamUsage\":true}"), context);
     assertThat(p.handlesRequest()).isTrue();
     assertThat(processor.handlesRequest()).isFalse();
     Mutation m =
