@@ -230,7 +230,10 @@ public final class CelTransformProcessor implements Processor {
       requestBody = reads.contains("request.body") ? bytes(requestView) : CelByteString.EMPTY;
       Map<String, Object> req = new HashMap<>();
       req.put("body", requestBody);
-      req.put("headers", headerMap(requestView.headers()));
+      // Only what the expressions read is built (reads covers any whole-variable use too).
+      req.put(
+          "headers",
+          reads.contains("request.headers") ? headerMap(requestView.headers()) : Map.of());
       req.put("method", nonNull(requestView.headers().get(":method")));
       req.put("path", nonNull(requestView.headers().get(":path")));
       vars.put("request", req);
@@ -238,7 +241,9 @@ public final class CelTransformProcessor implements Processor {
         responseBody = reads.contains("response.body") ? bytes(responseView) : CelByteString.EMPTY;
         Map<String, Object> resp = new HashMap<>();
         resp.put("body", responseBody);
-        resp.put("headers", headerMap(responseView.headers()));
+        resp.put(
+            "headers",
+            reads.contains("response.headers") ? headerMap(responseView.headers()) : Map.of());
         resp.put("status", (long) status);
         vars.put("response", resp);
       }
