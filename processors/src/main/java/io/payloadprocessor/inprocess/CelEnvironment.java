@@ -120,11 +120,13 @@ public final class CelEnvironment {
     private final String source;
     private final CelRuntime.Program program;
     private final Set<String> reads;
+    private final boolean iterates;
 
-    Compiled(String source, CelRuntime.Program program, Set<String> reads) {
+    Compiled(String source, CelRuntime.Program program, Set<String> reads, boolean iterates) {
       this.source = source;
       this.program = program;
       this.reads = Set.copyOf(reads);
+      this.iterates = iterates;
     }
 
     public String source() {
@@ -167,8 +169,15 @@ public final class CelEnvironment {
     if (!unknown.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", unknown));
     }
+    // Without a comprehension every node is evaluated at most once, so the step count is bounded
+    // by the expression's size (MAX_EXPRESSION_LENGTH < MAX_STEPS): no need to count steps.
+    boolean iterates =
+        CelNavigableAst.fromAst(ast)
+            .getRoot()
+            .allNodes()
+            .anyMatch(n -> n.expr().getKind() == CelExpr.ExprKind.Kind.COMPREHENSION);
     try {
-      return new Compiled(source, cel.createProgram(ast), reads);
+      return new Compiled(source, cel.createProgram(ast), reads, iterates);
     } catch (CelEvaluationException e) {
       throw new IllegalArgumentException("CEL cannot be planned: " + e.getMessage(), e);
     }
@@ -242,6 +251,14 @@ public final class CelEnvironment {
     return null;
   }
 
+  private static void restore(JsonResolver previous) {
+    if (previous == null) {
+      CURRENT.remove();
+    } else {
+      CURRENT.set(previous);
+    }
+  }
+
   /** Thrown by the step counter; the evaluation fails with it as the cause. */
   static final class CostLimitExceeded extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -284,6 +301,15 @@ public final class CelEnvironment {
   /** Evaluates under the step limit, with {@code resolver} answering {@code json(bytes)}. */
   static Object evaluate(Compiled compiled, Map<String, ?> variables, JsonResolver resolver)
       throws CelEvaluationException {
+    JsonResolver previousResolver = CURRENT.get();
+    if (!compiled.iterates) {
+      CURRENT.set(resolver);
+      try {
+        return compiled.program().eval(variables);
+      } finally {
+        restore(previousResolver);
+      }
+    }
     int[] steps = {0};
     CelEvaluationListener counter =
         (expr, value) -> {
