@@ -2,17 +2,14 @@ package io.payloadprocessor.jmh;
 
 import io.payloadprocessor.modules.semanticcache.SemanticCacheFactory;
 import io.payloadprocessor.server.config.DefaultModuleContext;
+import io.payloadprocessor.server.conformance.LocalRedis;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
 import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -33,8 +30,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Latency of a semantic-cache hit: the request part of the processor finding a stored answer and
  * building the immediate response, with the in-memory store and with a real Redis server on
- * loopback (started here; needs {@code redis-server} on the PATH). Exact mode, so the number is the
- * cache itself, not the embedding model (see SemanticRouteBenchmark for that).
+ * loopback (started with {@link LocalRedis}; needs {@code redis-server} on the PATH). Exact mode,
+ * so the number is the cache itself, not the embedding model (see SemanticRouteBenchmark for that).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -46,7 +43,6 @@ public class CacheHitBenchmark {
   @Param({"memory", "redis"})
   public String store;
 
-  private Process redis;
   private Processor cache;
   private byte[] request;
   private byte[] response;
@@ -55,29 +51,10 @@ public class CacheHitBenchmark {
   public void setUp() throws Exception {
     String storeJson = "{\"type\":\"memory\"}";
     if (store.equals("redis")) {
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
-      Path dir = Files.createTempDirectory("bench-redis");
-      redis =
-          new ProcessBuilder(
-                  "redis-server",
-                  "--port",
-                  Integer.toString(port),
-                  "--bind",
-                  "127.0.0.1",
-                  "--save",
-                  "",
-                  "--appendonly",
-                  "no",
-                  "--dir",
-                  dir.toString())
-              .redirectErrorStream(true)
-              .redirectOutput(dir.resolve("redis.log").toFile())
-              .start();
-      waitForPort(port);
-      storeJson = "{\"type\":\"redis\",\"url\":\"redis://127.0.0.1:" + port + "\"}";
+      String url =
+          LocalRedis.url()
+              .orElseThrow(() -> new IllegalStateException("redis-server is not on the PATH"));
+      storeJson = "{\"type\":\"redis\",\"url\":\"" + url + "\"}";
     }
     cache =
         new SemanticCacheFactory()
@@ -116,17 +93,6 @@ public class CacheHitBenchmark {
     return new Exchange("bench", new HttpMessage(h, request, true), Map.of());
   }
 
-  private static void waitForPort(int port) throws Exception {
-    for (int i = 0; i < 100; i++) {
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        return;
-      } catch (IOException notYet) {
-        Thread.sleep(50);
-      }
-    }
-    throw new IllegalStateException("redis-server did not start");
-  }
-
   @Benchmark
   public Outcome hit() throws Exception {
     return cache.onRequest(exchange());
@@ -136,10 +102,6 @@ public class CacheHitBenchmark {
   public void tearDown() throws Exception {
     if (cache instanceof AutoCloseable c) {
       c.close();
-    }
-    if (redis != null) {
-      redis.destroy();
-      redis.waitFor(5, TimeUnit.SECONDS);
     }
   }
 }

@@ -16,13 +16,13 @@ import java.util.concurrent.TimeUnit;
  * once per run, and stopped when the JVM exits. Absent binary: no option is given and such cases
  * fail with the loader's error naming {@code redis.url}.
  */
-final class LocalRedis {
+public final class LocalRedis {
   private static Optional<String> url;
 
   private LocalRedis() {}
 
   /** redis://127.0.0.1:PORT of the running server, if {@code redis-server} could be started. */
-  static synchronized Optional<String> url() {
+  public static synchronized Optional<String> url() {
     if (url == null) {
       url = start();
     }
