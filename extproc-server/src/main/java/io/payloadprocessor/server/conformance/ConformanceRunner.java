@@ -14,6 +14,7 @@ import io.payloadprocessor.envoysim.EnvoyFilterConfig;
 import io.payloadprocessor.envoysim.EnvoySim;
 import io.payloadprocessor.envoysim.ForwardedMessage;
 import io.payloadprocessor.envoysim.Header;
+import io.payloadprocessor.envoysim.HttpMessageParts;
 import io.payloadprocessor.envoysim.HttpOutcome;
 import io.payloadprocessor.envoysim.HttpRequest;
 import io.payloadprocessor.envoysim.Upstream;
@@ -330,25 +331,17 @@ public final class ConformanceRunner {
   }
 
   private static HttpRequest request(ConformanceCase.Message m) {
-    HttpRequest.Builder b = HttpRequest.builder();
-    m.headers().forEach(e -> b.header(e.getKey(), e.getValue()));
-    if (m.body() != null) {
-      b.body(m.body());
-    }
-    if (m.chunks() != null) {
-      b.chunkOffsets(m.chunks());
-    }
-    if (m.trailers() != null) {
-      b.trailers(m.trailers());
-    }
-    return b.build();
+    return fill(HttpRequest.builder(), m).build();
   }
 
   private static UpstreamResponse response(ConformanceCase.Message m) {
-    UpstreamResponse.Builder b = UpstreamResponse.builder();
-    if (m == null) {
-      return b.build();
-    }
+    return m == null
+        ? UpstreamResponse.builder().build()
+        : fill(UpstreamResponse.builder(), m).build();
+  }
+
+  /** A case's message into the simulator's builder (shared by request and response). */
+  private static <B extends HttpMessageParts.Builder<?, B>> B fill(B b, ConformanceCase.Message m) {
     m.headers().forEach(e -> b.header(e.getKey(), e.getValue()));
     if (m.body() != null) {
       b.body(m.body());
@@ -359,7 +352,7 @@ public final class ConformanceRunner {
     if (m.trailers() != null) {
       b.trailers(m.trailers());
     }
-    return b.build();
+    return b;
   }
 
   private static Result result(ConformanceCase c, Verdict v, String reason, long t0) {

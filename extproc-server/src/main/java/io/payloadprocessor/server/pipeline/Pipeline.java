@@ -27,10 +27,12 @@ public final class Pipeline implements AutoCloseable {
 
   private final List<Step> steps;
   private final List<AutoCloseable> resources;
+  private final boolean allGatewayLevel;
 
   public Pipeline(List<Step> steps, List<AutoCloseable> resources) {
     this.steps = List.copyOf(steps);
     this.resources = List.copyOf(resources);
+    this.allGatewayLevel = this.steps.stream().allMatch(s -> s.target().isGatewayLevel());
   }
 
   public static Pipeline of(List<Step> steps) {
@@ -46,9 +48,8 @@ public final class Pipeline implements AutoCloseable {
   public List<Step> select(Map<String, String> streamMetadata) {
     String route = streamMetadata.get(ROUTE_METADATA_KEY);
     Stage only = Stage.fromYaml(streamMetadata.getOrDefault(STAGE_METADATA_KEY, ""));
-    boolean allGateway = route == null && only == null;
-    if (allGateway && steps.stream().allMatch(s -> s.target().isGatewayLevel())) {
-      return steps;
+    if (route == null && only == null && allGatewayLevel) {
+      return steps; // the common case, decided once per pipeline rather than per exchange
     }
     List<Step> selected = new ArrayList<>(steps.size());
     for (Step s : steps) {

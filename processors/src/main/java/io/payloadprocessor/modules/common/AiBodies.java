@@ -168,29 +168,18 @@ public final class AiBodies {
   private static void toolCalls(ObjectNode msg, int index, List<TextSlot> out) {
     if (msg.get("tool_calls") instanceof ArrayNode) {
       for (JsonNode call : msg.get("tool_calls")) {
-        JsonNode fn = call.get("function");
-        if (fn instanceof ObjectNode && fn.path("arguments").isTextual()) {
-          out.add(
-              TextSlot.ofField(
-                  TextSlot.ASSISTANT,
-                  Kind.TOOL_ARGUMENTS,
-                  index,
-                  "",
-                  (ObjectNode) fn,
-                  "arguments"));
-        }
+        arguments(call.get("function"), index, out);
       }
     }
-    JsonNode legacy = msg.get("function_call");
-    if (legacy instanceof ObjectNode && legacy.path("arguments").isTextual()) {
+    arguments(msg.get("function_call"), index, out); // the legacy single call
+  }
+
+  /** The {@code arguments} string of a function call, as a tool-arguments slot. */
+  private static void arguments(JsonNode fn, int index, List<TextSlot> out) {
+    if (fn instanceof ObjectNode && fn.path("arguments").isTextual()) {
       out.add(
           TextSlot.ofField(
-              TextSlot.ASSISTANT,
-              Kind.TOOL_ARGUMENTS,
-              index,
-              "",
-              (ObjectNode) legacy,
-              "arguments"));
+              TextSlot.ASSISTANT, Kind.TOOL_ARGUMENTS, index, "", (ObjectNode) fn, "arguments"));
     }
   }
 
