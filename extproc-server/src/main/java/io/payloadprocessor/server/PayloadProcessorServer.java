@@ -27,6 +27,7 @@ import io.payloadprocessor.server.grpc.ExtProcService;
 import io.payloadprocessor.server.pipeline.Pipeline;
 import io.payloadprocessor.server.pipeline.PipelineRunner;
 import io.payloadprocessor.server.pipeline.Step;
+import io.payloadprocessor.spi.Execution;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -188,14 +189,14 @@ public final class PayloadProcessorServer implements AutoCloseable {
   /**
    * Exercises the whole stack (state machine, protos, JSON, CEL, modules) in-process before the
    * server reports ready, so the first real exchanges do not pay for class loading and JIT while
-   * Envoy's message timer runs. Only steps without I/O take part ({@code mayBlock() == false}), the
+   * Envoy's message timer runs. Only steps without I/O take part (not {@code Execution.ASYNC}), the
    * response direction runs no steps, and every exchange carries {@value #WARMUP_HEADER}.
    */
   private void warmUp(int exchanges) {
     long t0 = System.nanoTime();
     List<Step> local = new ArrayList<>();
     for (Step s : b.pipeline.get().steps()) {
-      if (!s.processor().mayBlock() && !s.processor().handlesResponse()) {
+      if (s.processor().execution() != Execution.ASYNC && !s.processor().handlesResponse()) {
         local.add(s);
       }
     }

@@ -1,5 +1,9 @@
 package io.payloadprocessor.spi;
 
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
 /**
  * One processor of a pipeline: a stateless, thread-safe singleton built from its config. The runner
  * calls {@link #onRequest} / {@link #onResponse} once per exchange, in pipeline order, under the
@@ -38,19 +42,29 @@ public interface Processor {
     return true;
   }
 
-  /**
-   * Whether this processor may block on I/O (remote calls, Redis). Blocking processors run on a
-   * worker thread under a hard deadline; non-blocking ones run inline and a result that arrives
-   * after the deadline is discarded as a timeout.
-   */
-  default boolean mayBlock() {
-    return false;
+  /** Where the runner runs this processor's work; see {@link Execution}. */
+  default Execution execution() {
+    return Execution.INLINE;
   }
 
   Outcome onRequest(Exchange exchange) throws Exception;
 
   default Outcome onResponse(Exchange exchange) throws Exception {
     return Outcome.proceed();
+  }
+
+  /**
+   * The request part of an {@link Execution#ASYNC} processor: starts the work and returns at once,
+   * never blocking the calling thread. The runner cancels the returned future when the step's
+   * deadline passes. The default runs {@link #onRequest} on the calling thread.
+   */
+  default CompletionStage<Outcome> onRequestAsync(Exchange exchange) {
+    return completed(() -> onRequest(exchange));
+  }
+
+  /** The response part of an {@link Execution#ASYNC} processor; see {@link #onRequestAsync}. */
+  default CompletionStage<Outcome> onResponseAsync(Exchange exchange) {
+    return completed(() -> onResponse(exchange));
   }
 
   /**
@@ -75,5 +89,14 @@ public interface Processor {
   /** Whether {@link #openSseStream} returns a stream processor. */
   default boolean streamsSse() {
     return false;
+  }
+
+  /** A completed (or failed) future holding what {@code call} returns or throws. */
+  static CompletionStage<Outcome> completed(Callable<Outcome> call) {
+    try {
+      return CompletableFuture.completedFuture(call.call());
+    } catch (Exception e) {
+      return CompletableFuture.failedFuture(e);
+    }
   }
 }

@@ -2,6 +2,7 @@ package io.payloadprocessor.server.batch;
 
 import io.payloadprocessor.server.pipeline.Step;
 import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.spi.Execution;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -125,8 +127,30 @@ final class MutationTally {
     }
 
     @Override
-    public boolean mayBlock() {
-      return delegate.mayBlock();
+    public Execution execution() {
+      return delegate.execution();
+    }
+
+    @Override
+    public CompletionStage<Outcome> onRequestAsync(Exchange exchange) {
+      return delegate
+          .onRequestAsync(exchange)
+          .thenApply(
+              o -> {
+                record(name, o);
+                return o;
+              });
+    }
+
+    @Override
+    public CompletionStage<Outcome> onResponseAsync(Exchange exchange) {
+      return delegate
+          .onResponseAsync(exchange)
+          .thenApply(
+              o -> {
+                record(name, o);
+                return o;
+              });
     }
 
     @Override

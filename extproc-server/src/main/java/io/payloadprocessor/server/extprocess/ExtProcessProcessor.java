@@ -22,6 +22,7 @@ import io.payloadprocessor.spi.BackendException;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.Direction;
 import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.spi.Execution;
 import io.payloadprocessor.spi.Headers;
 import io.payloadprocessor.spi.MessageView;
 import io.payloadprocessor.spi.Mutation;
@@ -61,8 +62,8 @@ public final class ExtProcessProcessor implements Processor {
   }
 
   @Override
-  public boolean mayBlock() {
-    return true;
+  public Execution execution() {
+    return Execution.ASYNC;
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.Direction;
 import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.spi.Execution;
 import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
@@ -173,7 +174,7 @@ public final class PipelineRunner {
     Processor p = step.processor();
     try {
       Outcome outcome;
-      if (p.mayBlock()) {
+      if (p.execution() != Execution.INLINE) {
         Future<Outcome> f =
             blockingPool.submit(
                 () -> dir == Direction.REQUEST ? p.onRequest(exchange) : p.onResponse(exchange));

@@ -8,6 +8,7 @@ import io.payloadprocessor.server.pipeline.PipelineRunner.BodyState;
 import io.payloadprocessor.spi.BackendException;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.spi.Execution;
 import io.payloadprocessor.spi.Headers;
 import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Mutation;
@@ -46,8 +47,8 @@ class PipelineRunnerTest {
     }
 
     @Override
-    public boolean mayBlock() {
-      return blocks;
+    public Execution execution() {
+      return blocks ? Execution.CPU : Execution.INLINE;
     }
 
     @Override

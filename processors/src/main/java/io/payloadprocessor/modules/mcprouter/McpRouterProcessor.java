@@ -8,6 +8,7 @@ import io.payloadprocessor.modules.store.StateStore;
 import io.payloadprocessor.spi.BackendException;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.spi.Execution;
 import io.payloadprocessor.spi.Headers;
 import io.payloadprocessor.spi.MessageView;
 import io.payloadprocessor.spi.Mutation;
@@ -118,8 +119,8 @@ public final class McpRouterProcessor implements Processor, AutoCloseable {
   }
 
   @Override
-  public boolean mayBlock() {
-    return sessions && store.isRemote();
+  public Execution execution() {
+    return sessions && store.isRemote() ? Execution.CPU : Execution.INLINE;
   }
 
   @Override

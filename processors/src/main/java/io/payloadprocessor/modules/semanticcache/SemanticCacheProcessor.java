@@ -5,6 +5,7 @@ import io.payloadprocessor.modules.store.StateStore;
 import io.payloadprocessor.spi.BackendException;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.spi.Execution;
 import io.payloadprocessor.spi.Headers;
 import io.payloadprocessor.spi.MessageView;
 import io.payloadprocessor.spi.Mutation;
@@ -121,9 +122,9 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
   }
 
   @Override
-  public boolean mayBlock() {
+  public Execution execution() {
     // Redis is I/O; the embedding model is CPU work of milliseconds (a second when it first loads).
-    return store.isRemote() || mode.semantic;
+    return store.isRemote() || mode.semantic ? Execution.CPU : Execution.INLINE;
   }
 
   @Override

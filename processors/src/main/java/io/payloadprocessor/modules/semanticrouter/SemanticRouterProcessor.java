@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.spi.Execution;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
@@ -21,10 +22,10 @@ import java.util.Map;
  * SemanticRouterConfig#SCORE_HEADER} and to dynamic metadata {@code semantic_route: {route, score,
  * decision}} ({@code decision} is {@code matched}, {@code below_threshold} or {@code no_input}).
  *
- * <p>CPU bound, so it runs inline ({@link #mayBlock()} false) on the calling thread. Measured CPU
- * time per decision on one core of the 2-vCPU build machine: about 6 ms for a 16-token prompt, 15
- * ms for 64, 52 ms for 256 (the model's limit); see {@code SemanticRouteBenchmark}. Give the
- * processor a timeout accordingly, and expect one decision at a time per core.
+ * <p>CPU bound, so it runs on the server's CPU pool ({@link Execution#CPU}). Measured CPU time per
+ * decision on one core of the 2-vCPU build machine: about 6 ms for a 16-token prompt, 15 ms for 64,
+ * 52 ms for 256 (the model's limit); see {@code SemanticRouteBenchmark}. Give the processor a
+ * timeout accordingly, and expect one decision at a time per core.
  */
 public final class SemanticRouterProcessor implements Processor {
   /** Dynamic metadata key of the decision. */
@@ -38,6 +39,11 @@ public final class SemanticRouterProcessor implements Processor {
   private final boolean allUser;
   private final int maxInputChars;
   private final boolean clearRouteCache;
+
+  @Override
+  public Execution execution() {
+    return Execution.CPU;
+  }
 
   /** Builds the processor, embedding every route example (loads the model on first use). */
   public SemanticRouterProcessor(SemanticRouterConfig config) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
+import io.payloadprocessor.spi.Execution;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +26,7 @@ class McpRouterFactoryTest {
     assertThat(r.readsRequestBody()).isTrue();
     assertThat(r.handlesResponse()).isTrue();
     assertThat(r.readsResponseBody()).isFalse();
-    assertThat(r.mayBlock()).isFalse();
+    assertThat(r.execution()).isEqualTo(Execution.INLINE);
     McpRouterProcessor policy = McpHarness.router("{\"tools\":{\"deny\":[\"x\"]}}");
     assertThat(policy.readsResponseBody()).isTrue();
     assertThat(policy.streamsSse()).isTrue();

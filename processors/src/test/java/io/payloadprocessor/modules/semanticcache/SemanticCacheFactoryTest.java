@@ -7,6 +7,7 @@ import io.payloadprocessor.modules.mcprouter.McpRouterFactory;
 import io.payloadprocessor.modules.testing.TestContext;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
+import io.payloadprocessor.spi.Execution;
 import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
@@ -39,8 +40,8 @@ class SemanticCacheFactoryTest {
   void defaultsAreAnExactThenSemanticMemoryCache() throws Exception {
     Processor p = create(null);
     assertThat(p).isInstanceOf(SemanticCacheProcessor.class);
-    assertThat(p.mayBlock()).isTrue();
-    assertThat(create("{\"mode\":\"exact\"}").mayBlock()).isFalse();
+    assertThat(p.execution()).isNotEqualTo(Execution.INLINE);
+    assertThat(create("{\"mode\":\"exact\"}").execution()).isEqualTo(Execution.INLINE);
   }
 
   @Test

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.payloadprocessor.modules.semanticcache.SemanticCacheProcessor.Mode;
 import io.payloadprocessor.modules.store.MemoryStore;
 import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.spi.Execution;
 import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.SseEvent;
@@ -227,8 +228,8 @@ class SemanticCacheProcessorTest {
 
   @Test
   void declaresWhatTheRunnerNeeds() {
-    assertThat(cache(Mode.EXACT).mayBlock()).isFalse();
-    assertThat(cache(Mode.SEMANTIC).mayBlock()).isTrue();
+    assertThat(cache(Mode.EXACT).execution()).isEqualTo(Execution.INLINE);
+    assertThat(cache(Mode.SEMANTIC).execution()).isNotEqualTo(Execution.INLINE);
     assertThat(cache(Mode.EXACT).handlesResponse()).isTrue();
     assertThat(cache(Mode.EXACT).streamsSse()).isTrue();
   }
