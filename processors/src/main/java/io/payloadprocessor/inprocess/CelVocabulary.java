@@ -236,7 +236,10 @@ final class CelVocabulary {
     for (String n : headers.names()) {
       if (!n.startsWith(":")) {
         for (String v : headers.getAll(n)) {
-          list.add(Map.of("name", n, "value", v));
+          Map<String, String> line = new LinkedHashMap<>(2); // rendered name first
+          line.put("name", n);
+          line.put("value", v);
+          list.add(Collections.unmodifiableMap(line));
         }
       }
     }
