@@ -55,13 +55,6 @@ import java.util.Set;
 public final class CelTransformProcessor implements Processor {
   private static final Set<String> FIELDS = Set.of("request", "response");
 
-  /**
-   * Longest header value a transform may set, in UTF-8 bytes: a value copied from a body must not
-   * become a header Envoy refuses (its default limit for all headers of a message is 60 KiB) or a
-   * memory sink.
-   */
-  public static final int MAX_HEADER_VALUE_BYTES = 8 * 1024;
-
   private final String name;
   private final Transform request;
   private final Transform response;
@@ -205,8 +198,7 @@ public final class CelTransformProcessor implements Processor {
         value = opt.get();
       }
       try {
-        mutation.setHeader(
-            set.name(), CelValues.toHeaderValue(value, activation, MAX_HEADER_VALUE_BYTES));
+        mutation.setHeader(set.name(), CelValues.toHeaderValue(value, activation));
       } catch (IllegalArgumentException e) {
         throw new CelTransformException(
             name, "setHeaders[" + i + "] (" + set.name() + "): " + e.getMessage(), null);

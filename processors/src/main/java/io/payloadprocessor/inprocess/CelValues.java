@@ -312,19 +312,19 @@ final class CelValues {
    * them, other numbers and booleans as CEL's {@code string()} writes them, lists and maps as
    * compact JSON, bytes as UTF-8 text.
    *
-   * @throws IllegalArgumentException for null, text that cannot be a header value (CR, LF, NUL), or
-   *     a value longer than {@code maxBytes} UTF-8 bytes; the message never quotes the value
+   * <p>The length of a header value is capped by the pipeline runner for every step.
+   *
+   * @throws IllegalArgumentException for null or text that cannot be a header value (CR, LF, NUL);
+   *     the message never quotes the value
    */
-  static String toHeaderValue(Object value, NumberTexts origins, int maxBytes) {
+  static String toHeaderValue(Object value, NumberTexts origins) {
     String text;
     if (value == null || value instanceof NullValue) {
       throw new IllegalArgumentException("header value expression evaluated to null");
     } else if (value instanceof String) {
       text = (String) value;
     } else if (value instanceof CelByteString) {
-      CelByteString b = (CelByteString) value;
-      checkLength(b.size(), maxBytes);
-      text = b.toStringUtf8();
+      text = ((CelByteString) value).toStringUtf8();
     } else if (value instanceof Map || value instanceof Iterable) {
       try {
         text = HttpMessage.JSON.writeValueAsString(toJson(value, origins));
@@ -337,7 +337,6 @@ final class CelValues {
     } else {
       text = String.valueOf(value);
     }
-    checkLength(utf8Length(text, maxBytes), maxBytes);
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       if (c == '\r' || c == '\n' || c == 0) {
@@ -347,38 +346,5 @@ final class CelValues {
       }
     }
     return text;
-  }
-
-  private static void checkLength(long bytes, int maxBytes) {
-    if (bytes > maxBytes) {
-      throw new IllegalArgumentException(
-          "header value is longer than "
-              + maxBytes
-              + " bytes ("
-              + (bytes == Long.MAX_VALUE ? "much longer" : bytes + " bytes")
-              + "); a value copied into a header is capped");
-    }
-  }
-
-  /** UTF-8 length of {@code s}, or Long.MAX_VALUE once it is certainly over {@code max}. */
-  private static long utf8Length(String s, int max) {
-    if (s.length() > max) {
-      return Long.MAX_VALUE;
-    }
-    long n = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < 0x80) {
-        n++;
-      } else if (c < 0x800) {
-        n += 2;
-      } else if (Character.isHighSurrogate(c)) {
-        n += 4;
-        i++;
-      } else {
-        n += 3;
-      }
-    }
-    return n;
   }
 }
