@@ -135,7 +135,9 @@ public record ConformanceCase(
           "failureModeAllow",
           "allowModeOverride",
           "bufferLimitBytes",
-          "grpcInitialMetadata");
+          "grpcInitialMetadata",
+          "requestAttributes",
+          "responseAttributes");
       JsonNode pm = envoy.get("processingMode");
       if (pm != null) {
         allowed(
