@@ -102,6 +102,10 @@ final class SseRelay {
       }
       List<SseEvent> next = new ArrayList<>();
       for (SseEvent e : current) {
+        if (!e.isEvent()) {
+          next.add(e); // bytes between events (comments, blank lines): written on as they came
+          continue;
+        }
         StreamStep step = call(i, e);
         if (step == null) {
           next.addAll(flushHeld(i)); // failed open: release what it held, then pass unchanged
