@@ -49,6 +49,8 @@ public final class UsageMeteringFactory implements ModuleFactory {
       } else if (name.equals(TokenCounters.OTHER_MODEL)
           || name.equals(TokenCounters.UNKNOWN_MODEL)) {
         problems.add(new ConfigProblem(field, "'" + name + "' is reserved as a label value"));
+      } else if (name.indexOf('*') >= 0 && name.indexOf('*') != name.length() - 1) {
+        problems.add(new ConfigProblem(field, "'*' may only end a name (a prefix), as in gpt-4o*"));
       } else if (!models.add(name)) {
         problems.add(new ConfigProblem(field, "'" + name + "' is listed twice"));
       }
@@ -57,6 +59,6 @@ public final class UsageMeteringFactory implements ModuleFactory {
       throw new ConfigException(problems);
     }
     return new UsageMeteringProcessor(
-        c.injectStreamUsage(), new TokenCounters(context.metrics(), models));
+        c.injectStreamUsage(), new TokenCounters(context.metrics(), List.copyOf(models)));
   }
 }

@@ -11,7 +11,7 @@
  *       id: usage-metering
  *       config:
  *         injectStreamUsage: true        # default false
- *         metricModels: [gpt-4o, claude-sonnet-4-20250514]   # own metric label; others: "other"
+ *         metricModels: [gpt-4o*, claude-sonnet-4*]   # metric labels; any other model: "other"
  * }</pre>
  *
  * <p>Dynamic metadata, namespace {@code io.payload_processor}, key {@code usage}, with only the

@@ -488,20 +488,37 @@ class UsageMeteringTest {
   }
 
   @Test
+  void prefixEntriesLabelEveryModelTheyStartInOrder() {
+    TokenCounters c =
+        new TokenCounters(
+            new io.prometheus.metrics.model.registry.PrometheusRegistry(),
+            List.of("gpt-4o-mini*", "gpt-4o*", "o3"));
+    assertThat(c.label("gpt-4o-mini-2024-07-18")).isEqualTo("gpt-4o-mini*");
+    assertThat(c.label("gpt-4o-2024-08-06")).isEqualTo("gpt-4o*");
+    assertThat(c.label("o3")).isEqualTo("o3");
+    assertThat(c.label("o3-2025-04-16")).isEqualTo("other");
+    assertThat(c.label(null)).isEqualTo("unknown");
+  }
+
+  @Test
   void configErrorsNameTheField() {
     assertThatThrownBy(
             () ->
                 new UsageMeteringFactory()
                     .create(
                         "m",
-                        configJson("{\"metricModels\":[\"a\",\"\",\"other\",\"a\"]}"),
+                        configJson("{\"metricModels\":[\"a\",\"\",\"other\",\"a\",\"g*pt\"]}"),
                         context))
         .isInstanceOfSatisfying(
             ConfigException.class,
             e ->
                 assertThat(e.problems())
                     .extracting(ConfigProblem::field)
-                    .containsExactly("metricModels[1]", "metricModels[2]", "metricModels[3]"));
+                    .containsExactly(
+                        "metricModels[1]",
+                        "metricModels[2]",
+                        "metricModels[3]",
+                        "metricModels[4]"));
     assertThatThrownBy(
             () ->
                 new UsageMeteringFactory().create("m", configJson("{\"metricModel\":[]}"), context))
