@@ -1,9 +1,10 @@
 package io.payloadprocessor.spi;
 
+import static io.payloadprocessor.modules.testing.SseChunks.parse;
+import static io.payloadprocessor.modules.testing.SseChunks.wire;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,26 +16,6 @@ class SseParserTest {
 
   private static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  /** Parses {@code stream} cut at {@code cuts} (byte offsets), finish included. */
-  static List<SseEvent> parse(byte[] stream, int... cuts) throws SseParser.SseException {
-    SseParser p = new SseParser();
-    List<SseEvent> out = new ArrayList<>();
-    int from = 0;
-    for (int cut : cuts) {
-      out.addAll(p.feed(Arrays.copyOfRange(stream, from, cut)));
-      from = cut;
-    }
-    out.addAll(p.feed(Arrays.copyOfRange(stream, from, stream.length)));
-    out.addAll(p.finish());
-    return out;
-  }
-
-  static byte[] wire(List<SseEvent> pieces) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    pieces.forEach(e -> out.writeBytes(e.toWireBytes()));
-    return out.toByteArray();
   }
 
   static List<SseEvent> events(List<SseEvent> pieces) {

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.payloadprocessor.modules.ModuleTestSupport;
+import io.payloadprocessor.modules.testing.SseChunks;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
@@ -26,7 +27,6 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -124,15 +124,7 @@ class UsageMeteringTest {
     Exchange ex = withResponse(request, "text/event-stream", "");
     SseStreamProcessor s = processor.openSseStream(ex);
     byte[] bytes = sse.getBytes(StandardCharsets.UTF_8);
-    SseParser parser = new SseParser();
-    List<SseEvent> in = new ArrayList<>();
-    int from = 0;
-    for (int cut : cuts) {
-      in.addAll(parser.feed(Arrays.copyOfRange(bytes, from, cut)));
-      from = cut;
-    }
-    in.addAll(parser.feed(Arrays.copyOfRange(bytes, from, bytes.length)));
-    in.addAll(parser.finish());
+    List<SseEvent> in = SseChunks.parse(bytes, cuts);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (SseEvent e : in) {
       if (!e.isEvent()) {
