@@ -28,6 +28,7 @@ import io.payloadprocessor.spi.Processor;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -590,7 +591,10 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
             sendAll(EnvoyAnswers.streamed(side.dir, processed, eos, md));
             return;
           }
-          send(EnvoyAnswers.body(side.dir, EnvoyAnswers.replace(processed), null, false, md));
+          // An unchanged chunk goes on as Envoy holds it: no copy of it in the answer.
+          BodyMutation bm =
+              Arrays.equals(processed, chunk) ? null : EnvoyAnswers.replace(processed);
+          send(EnvoyAnswers.body(side.dir, bm, null, false, md));
         });
   }
 
