@@ -1,6 +1,7 @@
 package io.payloadprocessor.modules.common;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -192,9 +193,17 @@ public final class JsonSplicer {
 
   /**
    * Where the values at {@code pointers} are written in {@code json}: pointer to {start of the
-   * literal, end of the literal, 1 if it is a number}.
+   * literal, end of the literal, 1 if it is a number}. Each value token's position in the document
+   * is compared with the wanted pointers from its own name or index upwards (wanted pointers are
+   * indexed by their last segment), so no pointer string is built per token.
    */
   static Map<String, int[]> spans(String json, Set<String> pointers) {
+    Map<String, List<String[]>> byLeaf = new HashMap<>();
+    for (String p : pointers) {
+      String[] segments = segments(p);
+      String leaf = segments.length == 0 ? "" : segments[segments.length - 1];
+      byLeaf.computeIfAbsent(leaf, k -> new ArrayList<>()).add(segments);
+    }
     Map<String, int[]> out = new HashMap<>();
     try (JsonParser p = io.payloadprocessor.spi.HttpMessage.JSON.getFactory().createParser(json)) {
       JsonToken t;
@@ -203,19 +212,66 @@ public final class JsonSplicer {
         if (!string && t != JsonToken.VALUE_NUMBER_INT) {
           continue;
         }
-        String pointer = p.getParsingContext().pathAsPointer().toString();
-        if (!pointers.contains(pointer)) {
+        JsonStreamContext ctx = p.getParsingContext();
+        List<String[]> candidates = byLeaf.get(segment(ctx));
+        String[] match = null;
+        for (int i = 0; candidates != null && i < candidates.size() && match == null; i++) {
+          if (at(ctx, candidates.get(i))) {
+            match = candidates.get(i);
+          }
+        }
+        if (match == null) {
           continue;
         }
         int start = (int) p.currentTokenLocation().getCharOffset();
         p.getText(); // finishes the token, so the current location is just past it
         int end = (int) p.currentLocation().getCharOffset();
-        out.put(pointer, new int[] {start, end, string ? 0 : 1});
+        out.put(pointer(match), new int[] {start, end, string ? 0 : 1});
       }
     } catch (IOException e) {
       throw new IllegalArgumentException("not a JSON document", e);
     }
     return out;
+  }
+
+  /** The unescaped reference tokens of a JSON Pointer ("" is the whole document). */
+  private static String[] segments(String pointer) {
+    if (pointer.isEmpty()) {
+      return new String[0];
+    }
+    String[] parts = pointer.substring(1).split("/", -1);
+    for (int i = 0; i < parts.length; i++) {
+      parts[i] = parts[i].replace("~1", "/").replace("~0", "~");
+    }
+    return parts;
+  }
+
+  private static String pointer(String[] segments) {
+    StringBuilder sb = new StringBuilder();
+    for (String s : segments) {
+      sb.append('/').append(AiBodies.pointerToken(s));
+    }
+    return sb.toString();
+  }
+
+  /** The name or index of the value the parser is at within its container ("" at the root). */
+  private static String segment(JsonStreamContext ctx) {
+    if (ctx.inObject()) {
+      return ctx.getCurrentName();
+    }
+    return ctx.inArray() ? Integer.toString(ctx.getCurrentIndex()) : "";
+  }
+
+  /** Whether the parser's position is exactly {@code segments}. */
+  private static boolean at(JsonStreamContext ctx, String[] segments) {
+    JsonStreamContext c = ctx;
+    for (int i = segments.length - 1; i >= 0; i--) {
+      if (c == null || c.inRoot() || !segments[i].equals(segment(c))) {
+        return false;
+      }
+      c = c.getParent();
+    }
+    return c != null && c.inRoot();
   }
 
   /** JSON string-literal content for {@code s}: quotes, backslashes and controls escaped. */

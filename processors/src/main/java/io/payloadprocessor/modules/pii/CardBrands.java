@@ -91,12 +91,14 @@ final class CardBrands {
    * a number) belongs to an issuer range.
    */
   static boolean issued(int first8, int length) {
+    int[] prefix = new int[9]; // prefix[d]: the first d digits
+    for (int d = 8, p = first8; d > 0; d--, p /= 10) {
+      prefix[d] = p;
+    }
     for (Range r : RANGES) {
-      if ((r.lengths() & (1 << length)) == 0) {
-        continue;
-      }
-      int prefix = first8 / POW10[8 - r.digits()];
-      if (prefix >= r.low() && prefix <= r.high()) {
+      if ((r.lengths() & (1 << length)) != 0
+          && prefix[r.digits()] >= r.low()
+          && prefix[r.digits()] <= r.high()) {
         return true;
       }
     }

@@ -96,18 +96,8 @@ final class DigitDetectors {
       }
     }
 
-    /** Issuer range and length, not one repeated digit, Luhn; over runs {@code b..e}. */
+    /** Luhn, not one repeated digit, issuer range and length; over runs {@code b..e}. */
     private static boolean valid(ScanText t, int b, int e, int digits) {
-      int first8 = 0;
-      int taken = 0;
-      for (int r = b; r <= e && taken < 8; r++) {
-        for (int i = t.start(r); i < t.end(r) && taken < 8; i++, taken++) {
-          first8 = first8 * 10 + (t.charAt(i) - '0');
-        }
-      }
-      if (!CardBrands.issued(first8, digits)) {
-        return false;
-      }
       char first = t.charAt(t.start(b));
       boolean same = true;
       int sum = 0;
@@ -124,7 +114,17 @@ final class DigitDetectors {
           dbl = !dbl;
         }
       }
-      return !same && sum % 10 == 0;
+      if (same || sum % 10 != 0) {
+        return false;
+      }
+      int first8 = 0;
+      int taken = 0;
+      for (int r = b; r <= e && taken < 8; r++) {
+        for (int i = t.start(r); i < t.end(r) && taken < 8; i++, taken++) {
+          first8 = first8 * 10 + (t.charAt(i) - '0');
+        }
+      }
+      return CardBrands.issued(first8, digits);
     }
   }
 
@@ -356,8 +356,8 @@ final class DigitDetectors {
       int covered = 0;
       for (int b = 0; b < n; b++) {
         int s = t.start(b);
-        if (s < covered) {
-          continue;
+        if (s < covered || nearbyDigits(t, b) < 8) {
+          continue; // every form needs eight digits or more
         }
         int[] best = international(t, b);
         best = better(best, nanp(t, b));
@@ -367,6 +367,15 @@ final class DigitDetectors {
           covered = best[1];
         }
       }
+    }
+
+    /** Digits in run {@code b} and the runs after it that a phone number could join (capped). */
+    private static int nearbyDigits(ScanText t, int b) {
+      int digits = t.runLength(b);
+      for (int r = b + 1; r < t.runs() && digits < 8 && t.start(r) - t.end(r - 1) <= 3; r++) {
+        digits += t.runLength(r);
+      }
+      return digits;
     }
 
     private static int[] better(int[] a, int[] b) {

@@ -24,12 +24,22 @@ final class TextDetectors {
     int at(int i);
   }
 
+  /**
+   * Calls {@code v} at every {@code needle}. Single characters are searched for rather than the
+   * literal prefixes themselves: the JDK searches a character several times faster than a string.
+   */
+  private static void each(ScanText t, char needle, Visitor v) {
+    each(t, String.valueOf(needle), v);
+  }
+
   private static void each(ScanText t, String needle, Visitor v) {
     String s = t.text();
+    boolean single = needle.length() == 1;
+    char c = needle.charAt(0);
     int from = 0;
     int nextCheck = InterruptibleText.CHECK_EVERY;
     while (true) {
-      int i = s.indexOf(needle, from);
+      int i = single ? s.indexOf(c, from) : s.indexOf(needle, from);
       if (i < 0) {
         return;
       }
@@ -57,7 +67,7 @@ final class TextDetectors {
     public void find(ScanText t, List<int[]> out) {
       each(
           t,
-          "@",
+          '@',
           at -> {
             int start = at;
             while (start > 0 && at - start <= 64 && local(t.charAt(start - 1))) {
@@ -169,15 +179,20 @@ final class TextDetectors {
     public void find(ScanText t, List<int[]> out) {
       each(
           t,
-          ":",
+          ':',
           i -> {
             int s = i;
             while (s > 0 && i - s < 46 && addressChar(t.charAt(s - 1))) {
               s--;
             }
             int e = i;
+            int colons = 0;
             while (e < t.length() && e - s < 46 && addressChar(t.charAt(e))) {
+              colons += t.charAt(e) == ':' ? 1 : 0;
               e++;
+            }
+            if (colons + colonsBefore(t, s, i) < 2) {
+              return e; // "10:30", "Note:": one colon is never an address
             }
             int next = e;
             while (e > i && t.charAt(e - 1) == '.') {
@@ -205,7 +220,7 @@ final class TextDetectors {
               return next;
             }
             String candidate = t.text().substring(s, e);
-            if (colons(candidate) >= 2 && Validators.ipv6(candidate)) {
+            if (Validators.ipv6(candidate)) {
               out.add(new int[] {s, end});
               return end;
             }
@@ -217,10 +232,10 @@ final class TextDetectors {
       return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
     }
 
-    private static int colons(String s) {
+    private static int colonsBefore(ScanText t, int from, int to) {
       int n = 0;
-      for (int i = 0; i < s.length(); i++) {
-        n += s.charAt(i) == ':' ? 1 : 0;
+      for (int i = from; i < to; i++) {
+        n += t.charAt(i) == ':' ? 1 : 0;
       }
       return n;
     }
@@ -251,28 +266,25 @@ final class TextDetectors {
 
     @Override
     public void find(ScanText t, List<int[]> out) {
-      int first = out.size();
-      for (String prefix : new String[] {"AKIA", "ASIA", "ABIA", "ACCA"}) {
-        each(
-            t,
-            prefix,
-            i -> {
-              if (isAlnum(t.at(i - 1))) {
-                return i + 1;
-              }
-              int e = run(t, i + 4, 16, c -> isUpper(c) || (c >= '2' && c <= '7'));
-              if (e - i != 20
-                  || isAlnum(t.at(e))
-                  || !Validators.notRepetitive(t.text().substring(i, e))) {
-                return i + 1;
-              }
-              out.add(new int[] {i, e});
-              return e;
-            });
-      }
-      if (out.size() - first > 1) {
-        out.subList(first, out.size()).sort((a, b) -> Integer.compare(a[0], b[0]));
-      }
+      String s = t.text();
+      each(
+          t,
+          'A',
+          i -> {
+            if (!(s.startsWith("AKIA", i)
+                    || s.startsWith("ASIA", i)
+                    || s.startsWith("ABIA", i)
+                    || s.startsWith("ACCA", i))
+                || isAlnum(t.at(i - 1))) {
+              return i + 1;
+            }
+            int e = run(t, i + 4, 16, c -> isUpper(c) || (c >= '2' && c <= '7'));
+            if (e - i != 20 || isAlnum(t.at(e)) || !Validators.notRepetitive(s.substring(i, e))) {
+              return i + 1;
+            }
+            out.add(new int[] {i, e});
+            return e;
+          });
     }
   }
 
@@ -284,47 +296,35 @@ final class TextDetectors {
 
     @Override
     public void find(ScanText t, List<int[]> out) {
-      int first = out.size();
+      String s = t.text();
       each(
           t,
-          "gh",
-          i -> {
+          '_',
+          u -> {
+            int i;
+            int e;
+            if (u >= 3 && s.startsWith("gh", u - 3) && "pousr".indexOf(s.charAt(u - 1)) >= 0) {
+              i = u - 3;
+              e = run(t, u + 1, 36, ScanText::isAlnum);
+              if (e - i != 40 || t.at(e) == '_') {
+                return u + 1;
+              }
+            } else if (u >= 6 && s.startsWith("github_pat_", u - 6)) {
+              i = u - 6;
+              e = run(t, i + 11, 255, c -> isAlnum(c) || c == '_');
+              if (e - i - 11 < 60 || e - i - 11 > 255) {
+                return u + 1;
+              }
+            } else {
+              return u + 1;
+            }
             char before = t.at(i - 1);
-            if (isAlnum(before) || before == '_') {
-              return i + 1;
-            }
-            if ("pousr".indexOf(t.at(i + 2)) < 0 || t.at(i + 3) != '_') {
-              return i + 1;
-            }
-            int e = run(t, i + 4, 36, ScanText::isAlnum);
-            if (e - i != 40
-                || t.at(e) == '_'
-                || isAlnum(t.at(e))
-                || !Validators.notRepetitive(t.text().substring(i, e))) {
-              return i + 1;
+            if (isAlnum(before) || before == '_' || !Validators.notRepetitive(s.substring(i, e))) {
+              return u + 1;
             }
             out.add(new int[] {i, e});
             return e;
           });
-      each(
-          t,
-          "github_pat_",
-          i -> {
-            char before = t.at(i - 1);
-            if (isAlnum(before) || before == '_') {
-              return i + 1;
-            }
-            int e = run(t, i + 11, 255, c -> isAlnum(c) || c == '_');
-            int len = e - i - 11;
-            if (len < 60 || len > 255 || !Validators.notRepetitive(t.text().substring(i, e))) {
-              return i + 1;
-            }
-            out.add(new int[] {i, e});
-            return e;
-          });
-      if (out.size() - first > 1) {
-        out.subList(first, out.size()).sort((a, b) -> Integer.compare(a[0], b[0]));
-      }
     }
   }
 
@@ -336,17 +336,19 @@ final class TextDetectors {
 
     @Override
     public void find(ScanText t, List<int[]> out) {
+      String s = t.text();
       each(
           t,
-          "sk-",
-          i -> {
-            if (base64Url(t.at(i - 1))) {
-              return i + 1;
+          '-',
+          dash -> {
+            int i = dash - 2;
+            if (i < 0 || !s.startsWith("sk", i) || base64Url(t.at(i - 1))) {
+              return dash + 1;
             }
             int e = run(t, i + 3, 200, TextDetectors::base64Url);
             int len = e - i - 3;
-            if (len < 20 || len > 200 || !Validators.apiKey(t.text().substring(i, e))) {
-              return i + 1;
+            if (len < 20 || len > 200 || !Validators.apiKey(s.substring(i, e))) {
+              return dash + 1;
             }
             out.add(new int[] {i, e});
             return e;
@@ -362,30 +364,29 @@ final class TextDetectors {
 
     @Override
     public void find(ScanText t, List<int[]> out) {
+      String s = t.text();
       each(
           t,
-          "eyJ",
-          i -> {
-            if (base64Url(t.at(i - 1))) {
-              return i + 1;
+          'J',
+          j -> {
+            int i = j - 2;
+            if (i < 0 || !s.startsWith("ey", i) || base64Url(t.at(i - 1))) {
+              return j + 1;
             }
             int h = run(t, i + 3, 500, TextDetectors::base64Url);
-            if (h - i - 3 < 5
-                || h - i - 3 > 500
-                || t.at(h) != '.'
-                || !t.text().startsWith("eyJ", h + 1)) {
+            if (h - i - 3 < 5 || h - i - 3 > 500 || t.at(h) != '.' || !s.startsWith("eyJ", h + 1)) {
               return i + 1;
             }
             int p = run(t, h + 4, 1500, TextDetectors::base64Url);
             if (p - h - 4 < 2 || p - h - 4 > 1500 || t.at(p) != '.') {
               return i + 1;
             }
-            int s = run(t, p + 1, 1000, TextDetectors::base64Url);
-            if (s - p - 1 > 1000 || !Validators.jwt(t.text().substring(i, s))) {
+            int end = run(t, p + 1, 1000, TextDetectors::base64Url);
+            if (end - p - 1 > 1000 || !Validators.jwt(s.substring(i, end))) {
               return i + 1;
             }
-            out.add(new int[] {i, s});
-            return s;
+            out.add(new int[] {i, end});
+            return end;
           });
     }
   }
