@@ -89,22 +89,17 @@ final class PiiSseStream extends HoldBackStream {
   protected StreamStep otherEvent(SseEvent event, JsonNode json) {
     if (json != null) {
       // Summary events (Responses API *.done / response.completed) repeat the whole text.
-      List<TextSlot> slots = AiBodies.everySlot(json, false);
       JsonSplicer splicer = new JsonSplicer();
-      for (TextSlot s : slots) {
+      for (TextSlot s : AiBodies.everySlot(json, false)) {
         if (!processor.inScope(s)) {
           continue;
         }
-        List<Finding> all = scanner.findAll(s.text());
-        Finding blocking = PiiScanner.firstBlocking(all);
-        if (blocking != null) {
-          return StreamStep.block(List.of(), processor.block(Direction.RESPONSE, blocking));
+        Whole w = whole(s.text());
+        if (w.block() != null) {
+          return StreamStep.block(List.of(), w.block());
         }
-        List<Finding> resolved = PiiScanner.resolve(all);
-        resolved.forEach(this::record);
-        String masked = Masker.apply(s.text(), resolved, 0);
-        if (!masked.equals(s.text())) {
-          splicer.replaceAll(s, masked);
+        if (!w.text().equals(s.text())) {
+          splicer.replaceAll(s, w.text());
         }
       }
       return StreamStep.pass(
@@ -113,14 +108,24 @@ final class PiiSseStream extends HoldBackStream {
     if (event.data().equals("[DONE]")) {
       return StreamStep.pass(event);
     }
-    List<Finding> all = scanner.findAll(event.data());
+    Whole w = whole(event.data());
+    return w.block() != null
+        ? StreamStep.block(List.of(), w.block())
+        : StreamStep.pass(event.withData(w.text()));
+  }
+
+  /** A whole text, masked; or the block its first blocking finding causes. */
+  private record Whole(String text, Block block) {}
+
+  private Whole whole(String text) {
+    List<Finding> all = scanner.findAll(text);
     Finding blocking = PiiScanner.firstBlocking(all);
     if (blocking != null) {
-      return StreamStep.block(List.of(), processor.block(Direction.RESPONSE, blocking));
+      return new Whole(text, processor.block(Direction.RESPONSE, blocking));
     }
     List<Finding> resolved = PiiScanner.resolve(all);
     resolved.forEach(this::record);
-    return StreamStep.pass(event.withData(Masker.apply(event.data(), resolved, 0)));
+    return new Whole(Masker.apply(text, resolved, 0), null);
   }
 
   @Override
