@@ -258,6 +258,48 @@ class GuardEvasionTest {
   }
 
   @Test
+  void scopeNarrowsWhatIsScanned() throws Exception {
+    Processor contentOnly =
+        GuardFixtures.create(
+            new PiiModule(),
+            "pii-content",
+            "{\"detectors\":[{\"type\":\"email\"}],\"scope\":[\"content\"]}",
+            ctx);
+    String body =
+        "{\"model\":\"m\",\"user\":\"alice@example.com\",\"messages\":[{\"role\":\"user\","
+            + "\"content\":\"to bob@example.com\"}]}";
+    assertThat(maskedBody(contentOnly.onRequest(request("/v1/chat/completions", body))))
+        .isEqualTo(body.replace("bob@example.com", "[EMAIL]"));
+    Processor userOnly =
+        GuardFixtures.create(
+            new PiiModule(),
+            "pii-user",
+            "{\"detectors\":[{\"type\":\"email\"}],\"scope\":[\"user\"]}",
+            ctx);
+    assertThat(maskedBody(userOnly.onRequest(request("/v1/chat/completions", body))))
+        .isEqualTo(body.replace("alice@example.com", "[EMAIL]"));
+    // prompt-guard: names only when asked.
+    Processor names =
+        GuardFixtures.create(
+            new PromptGuardModule(),
+            "pg-names",
+            "{\"deny\":[{\"keyword\":\"developer mode\"}],\"scope\":{\"fields\":[\"name\"]}}",
+            ctx);
+    String named =
+        "{\"messages\":[{\"role\":\"user\",\"name\":\"developer mode\",\"content\":\"hi\"}]}";
+    assertThat(rejected(names.onRequest(request("/v1/chat/completions", named))).reason())
+        .isEqualTo("prompt_denied");
+    Processor contentsOnly =
+        GuardFixtures.create(
+            new PromptGuardModule(),
+            "pg-plain",
+            "{\"deny\":[{\"keyword\":\"developer mode\"}]}",
+            ctx);
+    assertThat(contentsOnly.onRequest(request("/v1/chat/completions", named)))
+        .isInstanceOf(Outcome.Continue.class);
+  }
+
+  @Test
   void gzipWithTrailingGarbageIsRefused() {
     byte[] gz = GuardFixtures.gzip(chat("hello"));
     byte[] body = new byte[gz.length + 40];

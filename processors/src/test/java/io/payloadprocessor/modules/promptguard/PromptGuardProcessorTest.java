@@ -338,11 +338,16 @@ class PromptGuardProcessorTest {
     List<String> problems =
         configProblems(
             "{\"deny\":[{\"pattern\":\"(\"},{\"pattern\":\"a\",\"keyword\":\"b\"},{}],"
-                + "\"scope\":{\"roles\":[\"user\",\"robot\"],\"messages\":\"first\"},\"action\":\"drop\",\"status\":302}");
+                + "\"allow\":[{\"pattern\":\"x(?=y)\"}],"
+                + "\"scope\":{\"roles\":[\"user\",\"robot\"],\"messages\":\"first\","
+                + "\"fields\":[\"name\",\"headers\"]},\"action\":\"drop\",\"status\":302}");
     assertThat(problems)
         .anyMatch(s -> s.startsWith("deny[0].pattern: invalid regular expression"))
         .anyMatch(s -> s.startsWith("deny[1]: exactly one of pattern or keyword"))
         .anyMatch(s -> s.startsWith("deny[2]: exactly one"))
+        .anyMatch(
+            s -> s.startsWith("allow[0].pattern: uses lookahead `(?=`, which the linear-time"))
+        .anyMatch(s -> s.startsWith("scope.fields[1]:"))
         .anyMatch(s -> s.startsWith("scope.roles[1]:"))
         .anyMatch(s -> s.startsWith("scope.messages:"))
         .anyMatch(s -> s.startsWith("action:"))
