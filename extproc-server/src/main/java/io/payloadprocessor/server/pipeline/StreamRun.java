@@ -127,6 +127,10 @@ public final class StreamRun {
       }
       List<SseEvent> next = new ArrayList<>();
       for (SseEvent e : current) {
+        if (!e.isEvent()) {
+          next.add(e); // bytes between events (comments, blank lines): written on as they came
+          continue;
+        }
         StreamStep step = call(i, e, false);
         if (bypassed[i]) {
           next.addAll(flushHeld(i)); // failed open: release what it held, then pass unchanged

@@ -83,6 +83,14 @@ public abstract class HoldBackStream implements SseStreamProcessor {
   /** A block is about to end the stream (count it). */
   protected abstract void onBlock(Block block);
 
+  /**
+   * Whether the guard only observes (report mode): every event then passes as it came, byte for
+   * byte, while its text is still decided on with the same window (nothing is held or re-emitted).
+   */
+  protected boolean passThrough() {
+    return false;
+  }
+
   /** A step on its way out: add metadata if the guard has news. */
   protected StreamStep annotate(StreamStep step) {
     return step;
@@ -137,6 +145,9 @@ public abstract class HoldBackStream implements SseStreamProcessor {
         splicer.replaceAll(slot, r.text());
       }
     }
+    if (passThrough()) {
+      return annotate(StreamStep.pass(event));
+    }
     if (carried && !released) {
       return annotate(StreamStep.hold());
     }
@@ -184,8 +195,8 @@ public abstract class HoldBackStream implements SseStreamProcessor {
         return r.block();
       }
       JsonNode json = parse(ch.template.data());
-      if (json == null) {
-        continue;
+      if (json == null || passThrough()) {
+        continue; // observe only: the text was passed on already, it is only decided on here
       }
       JsonSplicer splicer = new JsonSplicer();
       for (StreamDelta d : StreamDelta.of(json)) {

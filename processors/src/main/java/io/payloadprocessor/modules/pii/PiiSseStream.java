@@ -21,7 +21,8 @@ import java.util.Set;
  * its look-ahead. A finding is decided only once it starts before that window, so it is then
  * complete. Events that are not text deltas (summary events of the Responses API repeat the whole
  * text) are scanned whole. Known limit: per-token {@code logprobs} in OpenAI chunks repeat the text
- * one token at a time and are passed as they are.
+ * one token at a time and are passed as they are. With report rules only, nothing is held or
+ * re-emitted: every event passes as it came, byte for byte, and is still scanned.
  */
 final class PiiSseStream extends HoldBackStream {
   /** Characters of released text kept as left context for the boundary checks. */
@@ -30,6 +31,10 @@ final class PiiSseStream extends HoldBackStream {
   private final PiiProcessor processor;
   private final PiiScanner scanner;
   private final int holdBack;
+
+  /** Only report rules: nothing can change the text, so events pass as they came. */
+  private final boolean reportOnly;
+
   private final Set<String> masked = new LinkedHashSet<>();
   private final Set<String> reported = new LinkedHashSet<>();
   private int announced;
@@ -38,6 +43,7 @@ final class PiiSseStream extends HoldBackStream {
     this.processor = processor;
     this.scanner = processor.scanner();
     this.holdBack = processor.holdBack();
+    this.reportOnly = scanner.rules().stream().allMatch(r -> r.action() == PiiAction.REPORT);
   }
 
   /** Names of the detectors that found something so far. */
@@ -50,6 +56,11 @@ final class PiiSseStream extends HoldBackStream {
   @Override
   protected int contextChars() {
     return CONTEXT;
+  }
+
+  @Override
+  protected boolean passThrough() {
+    return reportOnly;
   }
 
   /**

@@ -42,6 +42,11 @@ final class PromptGuardStream extends HoldBackStream {
   }
 
   @Override
+  protected boolean passThrough() {
+    return !settings.enforce();
+  }
+
+  @Override
   protected Release release(Channel ch, boolean last) {
     String pending = ch.pending();
     if (ch.kind() == TextSlot.Kind.TOOL_ARGUMENTS && !settings.toolArguments()) {
