@@ -22,7 +22,8 @@ import java.util.Map;
  * kept); events that would carry no text are held back whole. Any other event (finish, usage,
  * {@code [DONE]}, {@code message_stop}) first flushes what every channel holds, then is handed to
  * the guard. A block drops everything held (it is never released) and ends the stream with the
- * API's in-band error.
+ * API's in-band error. A guard that only observes ({@link #passThrough()}) passes every event as it
+ * came.
  */
 public abstract class HoldBackStream implements SseStreamProcessor {
   /** One text stream: what is held back, a little released text for context, the last event. */
