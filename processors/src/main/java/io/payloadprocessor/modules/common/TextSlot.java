@@ -139,7 +139,8 @@ public final class TextSlot {
 
   /**
    * The content-part list this text is one part of, when a message's content has several text parts
-   * that the model reads joined; null otherwise. Parts of one group are consecutive.
+   * that the model reads joined (the parts of one list share this id, the list's JSON Pointer);
+   * null otherwise.
    */
   public String group() {
     return group;
