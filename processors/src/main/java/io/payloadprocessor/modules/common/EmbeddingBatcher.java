@@ -15,20 +15,24 @@ import java.util.function.Function;
 /**
  * Micro-batching of embedding requests: {@link #submit} queues a text and returns at once; up to
  * {@code workers} drain tasks on the given executor each take every queued text (up to {@code
- * maxBatch}) and embed them in one encoder call. There is no waiting for a batch to fill: a text
- * submitted while the workers are idle is embedded at once, alone, and texts that arrive while a
- * call runs are batched into the next one, so batches grow with load and latency does not.
+ * maxBatch}) as one batch and embed it. There is no waiting for a batch to fill: a text submitted
+ * while the workers are idle is embedded at once, and texts that arrive while a batch runs go into
+ * the next one, so batches grow with load and latency does not. A batch costs one hand-off to the
+ * pool, and identical texts in it (the same prompt sent by many clients at once) are embedded once.
+ * The texts of a batch run one encoder call each: see {@link MiniLmModel} for why a quantized model
+ * must not see two texts in one call.
  *
- * <p>Cancelling a returned future before its batch starts removes the text from the queue; once the
- * batch has started the encoder call runs to its end (ONNX Runtime cannot be interrupted) and the
- * result is dropped. Identical texts in one batch are embedded once. The queue is bounded: past
- * {@code maxQueued} waiting texts a submit fails at once with {@link RejectedExecutionException}.
+ * <p>Cancelling a returned future removes its text from the queue, or, once its batch has started,
+ * skips the text if no other request of the batch still wants it; a call already running goes to
+ * its end (ONNX Runtime cannot be interrupted) and its result is dropped. The queue is bounded:
+ * past {@code maxQueued} waiting texts a submit fails at once with {@link
+ * RejectedExecutionException}.
  *
- * <p>Written here because the pattern is a dozen lines of queue handling around the model's batch
- * call, and no library at hand batches futures this way with cancellation.
+ * <p>Written here because the pattern is a few dozen lines of queue handling around the model, and
+ * no library at hand batches futures this way with cancellation.
  */
 public final class EmbeddingBatcher {
-  private final Function<List<String>, float[][]> encoder;
+  private final Function<String, float[]> encoder;
   private final Executor executor;
   private final int workers;
   private final int maxBatch;
@@ -65,14 +69,14 @@ public final class EmbeddingBatcher {
   }
 
   /**
-   * @param encoder embeds a batch of texts, one vector per text in order, on the calling thread
+   * @param encoder embeds one text, on the calling thread
    * @param executor where the drain tasks run (a pool bounded by the cores)
    * @param workers how many encoder calls may run at once
    * @param maxBatch most texts in one encoder call
    * @param maxQueued most texts waiting for a call
    */
   public EmbeddingBatcher(
-      Function<List<String>, float[][]> encoder,
+      Function<String, float[]> encoder,
       Executor executor,
       int workers,
       int maxBatch,
@@ -161,39 +165,41 @@ public final class EmbeddingBatcher {
   }
 
   private void embed(List<Request> batch) {
+    batches.incrementAndGet();
     Map<String, List<Request>> byText = new LinkedHashMap<>();
     for (Request r : batch) {
       byText.computeIfAbsent(r.text, t -> new ArrayList<>()).add(r);
     }
-    List<String> distinct = new ArrayList<>(byText.keySet());
-    try {
-      float[][] vectors = encoder.apply(distinct);
-      batches.incrementAndGet();
-      texts.addAndGet(distinct.size());
-      for (int i = 0; i < distinct.size(); i++) {
-        for (Request r : byText.get(distinct.get(i))) {
-          r.complete(vectors[i]);
-        }
+    for (Map.Entry<String, List<Request>> e : byText.entrySet()) {
+      List<Request> waiting = e.getValue();
+      if (waiting.stream().allMatch(CompletableFuture::isDone)) {
+        cancelled.addAndGet(waiting.size()); // all cancelled after the batch was taken
+        continue;
       }
-    } catch (RuntimeException | Error e) {
-      batch.forEach(r -> r.completeExceptionally(e));
-      if (e instanceof Error err) {
-        throw err;
+      try {
+        float[] vector = encoder.apply(e.getKey());
+        texts.incrementAndGet();
+        waiting.forEach(r -> r.complete(vector));
+      } catch (RuntimeException | Error failure) {
+        waiting.forEach(r -> r.completeExceptionally(failure));
+        if (failure instanceof Error err) {
+          throw err;
+        }
       }
     }
   }
 
-  /** Encoder calls made so far. */
+  /** Batches taken so far (each one hand-off to the pool). */
   public long batches() {
     return batches.get();
   }
 
-  /** Distinct texts embedded so far (identical texts in one batch count once). */
+  /** Encoder calls so far: texts embedded, identical texts in one batch counting once. */
   public long texts() {
     return texts.get();
   }
 
-  /** Requests cancelled before their batch started. */
+  /** Requests cancelled before their text's encoder call started. */
   public long cancelled() {
     return cancelled.get();
   }

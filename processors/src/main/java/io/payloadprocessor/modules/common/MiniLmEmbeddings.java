@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * Embeddings for the semantic modules (router and cache share one instance per JVM, {@link
  * #shared}): all-MiniLM-L6-v2 ({@link MiniLmModel}) behind a cache of recent embeddings, so the
  * same text is never embedded twice while it is remembered, and a micro-batcher ({@link
- * EmbeddingBatcher}) that runs concurrent requests in one model call on a bounded pool of its own.
+ * EmbeddingBatcher}) that drains concurrent requests together on a bounded pool of its own.
  *
  * <ul>
  *   <li>{@link #embedAsync} is for request paths: it returns at once (completed on a cache hit) and
@@ -60,8 +60,11 @@ public final class MiniLmEmbeddings {
    */
   public static final int INLINE_BODY_LIMIT = 64 * 1024;
 
-  /** Most texts in one model call: 32 short prompts take about as long as a few long ones. */
-  static final int MAX_BATCH = 32;
+  /**
+   * Most texts one worker takes at once: enough to pay one hand-off per burst, few enough that a
+   * cancelled request is usually still in the queue.
+   */
+  static final int MAX_BATCH = 16;
 
   /** Most texts waiting for the model; past that, requests fail at once (overload). */
   static final int MAX_QUEUED = 4096;
@@ -100,7 +103,7 @@ public final class MiniLmEmbeddings {
               return t;
             });
     ((ThreadPoolExecutor) executor).allowCoreThreadTimeOut(true);
-    this.batcher = new EmbeddingBatcher(this::encode, executor, n, MAX_BATCH, MAX_QUEUED);
+    this.batcher = new EmbeddingBatcher(this::encodeOne, executor, n, MAX_BATCH, MAX_QUEUED);
     this.cache = Caffeine.newBuilder().maximumSize(cacheEntries).executor(Runnable::run).build();
   }
 
@@ -168,7 +171,7 @@ public final class MiniLmEmbeddings {
     return embedAll(List.of(text)).get(0);
   }
 
-  /** The embeddings of {@code texts} in order; those not cached run in one call on this thread. */
+  /** The embeddings of {@code texts} in order; those not cached are computed on this thread. */
   public List<float[]> embedAll(List<String> texts) {
     float[][] out = new float[texts.size()][];
     List<String> missing = new ArrayList<>();
@@ -192,13 +195,28 @@ public final class MiniLmEmbeddings {
     return List.of(out);
   }
 
-  /** The model call behind both paths; remembers what it computed. */
-  private float[][] encode(List<String> texts) {
-    float[][] vectors = model.embed(texts);
-    for (int i = 0; i < texts.size(); i++) {
-      cache.put(key(texts.get(i)), vectors[i]);
+  /**
+   * The model call behind both paths; remembers what it computed. Looks again first: the same text
+   * may have been computed by an earlier batch since it was queued.
+   */
+  private float[] encodeOne(String text) {
+    Key key = key(text);
+    float[] known = cache.getIfPresent(key);
+    if (known != null) {
+      hits.incrementAndGet();
+      return known;
     }
-    return vectors;
+    float[] vector = model.embed(text);
+    cache.put(key, vector);
+    return vector;
+  }
+
+  private float[][] encode(List<String> texts) {
+    float[][] out = new float[texts.size()][];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = encodeOne(texts.get(i));
+    }
+    return out;
   }
 
   /** How many word pieces the model counts for {@code text}, [CLS] and [SEP] included. */
@@ -241,12 +259,12 @@ public final class MiniLmEmbeddings {
     return out;
   }
 
-  /** Model calls made through {@link #embedAsync} (each embeds one or more texts). */
+  /** Batches drained from {@link #embedAsync}'s queue (each one hand-off to the pool). */
   public long batches() {
     return batcher.batches();
   }
 
-  /** Texts embedded through {@link #embedAsync}. */
+  /** Model calls made for {@link #embedAsync} (identical texts of one batch share one). */
   public long batchedTexts() {
     return batcher.texts();
   }

@@ -16,9 +16,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -28,11 +26,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * file inside the langchain4j jar of {@link AllMiniLmL6V2QuantizedEmbeddingModel}. Thread-safe;
  * each call runs on the calling thread.
  *
- * <p>Why not langchain4j's own encoder: it embeds one text per ONNX Runtime call (tokenizing it
- * three times), while this class runs a whole batch of texts in one call, padded to the longest one
- * and pooled under the attention mask, which is what makes micro-batching ({@link
- * EmbeddingBatcher}) pay. Tokenizer (DJL's Hugging Face binding) and runtime are the libraries';
- * only padding and pooling are written here.
+ * <p>One text per ONNX Runtime call, always: the quantized graph quantizes each MatMul's input with
+ * one scale computed over the whole input tensor, so in a call holding several texts each text's
+ * embedding would depend on the others (measured: cosine 0.994 to the same text embedded alone,
+ * bit-identical only when alone). An embedding must depend on its text only, or a cache hit, a
+ * route score and a batch run's output would change with whatever else was in flight. Concurrent
+ * requests are still drained together ({@link EmbeddingBatcher}) and identical texts computed once.
+ *
+ * <p>Why not langchain4j's own encoder: it tokenizes each text three times and converts the whole
+ * output tensor to nested Java arrays; here the tokenizer (DJL's Hugging Face binding) runs once
+ * and the mean is pooled straight from the output buffer.
  *
  * <p>The session runs on the calling thread with ONNX Runtime's full graph optimisations (it fuses
  * LayerNorm, GELU and the quantized MatMuls into its int8 kernels, which use AVX-512 VNNI where the
@@ -58,12 +61,6 @@ public final class MiniLmModel {
    * of any real text, so the cut changes nothing but bounds the tokenizer's work on a huge input.
    */
   public static final int MAX_INPUT_CHARS = 16 * 1024;
-
-  /**
-   * A batch is split where padding would waste more than this share of its word pieces: texts of
-   * very different lengths run in separate calls.
-   */
-  private static final double MAX_PADDING_SHARE = 0.25;
 
   private static final String MODEL_RESOURCE = "all-minilm-l6-v2-q.onnx";
   private static final String TOKENIZER_RESOURCE = "all-minilm-l6-v2-q-tokenizer.json";
@@ -154,64 +151,18 @@ public final class MiniLmModel {
     return runs.get();
   }
 
-  /**
-   * The unit-length embeddings of {@code texts}, in order. Texts of similar length share one ONNX
-   * Runtime call.
-   */
-  public float[][] embed(List<String> texts) {
-    int n = texts.size();
-    long[][] ids = new long[n][];
-    for (int i = 0; i < n; i++) {
-      Encoding e = tokenizer.encode(clip(texts.get(i)));
-      ids[i] = e.getIds();
-    }
-    List<Integer> order = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      order.add(i);
-    }
-    order.sort(Comparator.comparingInt(i -> ids[i].length));
-    float[][] out = new float[n][];
-    int from = 0;
-    while (from < n) {
-      // Sorted by length: grow the group while padding to its longest text stays cheap.
-      int to = from + 1;
-      long pieces = ids[order.get(from)].length;
-      while (to < n) {
-        int len = ids[order.get(to)].length;
-        if ((double) len * (to - from + 1) > (pieces + len) * (1 + MAX_PADDING_SHARE)) {
-          break;
-        }
-        pieces += len;
-        to++;
-      }
-      run(order.subList(from, to), ids, out);
-      from = to;
-    }
-    return out;
-  }
-
-  /** One ONNX Runtime call over the texts at {@code group}, padded to the longest of them. */
-  private void run(List<Integer> group, long[][] ids, float[][] out) {
-    int batch = group.size();
-    int len = 0;
-    for (int i : group) {
-      len = Math.max(len, ids[i].length);
-    }
-    long[] inputIds = new long[batch * len];
-    long[] mask = new long[batch * len];
-    for (int b = 0; b < batch; b++) {
-      long[] t = ids[group.get(b)];
-      System.arraycopy(t, 0, inputIds, b * len, t.length);
-      for (int j = 0; j < t.length; j++) {
-        mask[b * len + j] = 1;
-      }
-    }
-    long[] shape = {batch, len};
+  /** The unit-length embedding of {@code text}. */
+  public float[] embed(String text) {
+    Encoding encoding = tokenizer.encode(clip(text));
+    long[] ids = encoding.getIds();
+    long[] shape = {1, ids.length};
+    long[] mask = new long[ids.length];
+    Arrays.fill(mask, 1);
     runs.incrementAndGet();
-    try (OnnxTensor idsTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(inputIds), shape);
+    try (OnnxTensor idsTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape);
         OnnxTensor maskTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
         OnnxTensor typesTensor =
-            OnnxTensor.createTensor(env, LongBuffer.wrap(new long[batch * len]), shape)) {
+            OnnxTensor.createTensor(env, LongBuffer.wrap(new long[ids.length]), shape)) {
       Map<String, OnnxTensor> inputs =
           tokenTypes
               ? Map.of(
@@ -223,22 +174,18 @@ public final class MiniLmModel {
                   typesTensor)
               : Map.of("input_ids", idsTensor, "attention_mask", maskTensor);
       try (OrtSession.Result result = session.run(inputs)) {
-        FloatBuffer hidden = ((OnnxTensor) result.get(0)).getFloatBuffer();
-        for (int b = 0; b < batch; b++) {
-          out[group.get(b)] = meanPool(hidden, b, len, ids[group.get(b)].length);
-        }
+        return meanPool(((OnnxTensor) result.get(0)).getFloatBuffer(), ids.length);
       }
     } catch (OrtException e) {
       throw new IllegalStateException("all-MiniLM-L6-v2 inference failed", e);
     }
   }
 
-  /** The unit-length mean of the first {@code tokens} vectors of sequence {@code b}. */
-  private static float[] meanPool(FloatBuffer hidden, int b, int len, int tokens) {
+  /** The unit-length mean of the {@code tokens} vectors in {@code hidden}. */
+  private static float[] meanPool(FloatBuffer hidden, int tokens) {
     float[] sum = new float[DIMENSION];
-    int base = b * len * DIMENSION;
     for (int t = 0; t < tokens; t++) {
-      int at = base + t * DIMENSION;
+      int at = t * DIMENSION;
       for (int d = 0; d < DIMENSION; d++) {
         sum[d] += hidden.get(at + d);
       }
