@@ -71,7 +71,6 @@ public final class MiniLmEmbeddings {
 
   private static volatile MiniLmEmbeddings shared;
 
-  private final MiniLmModel model;
   private final ExecutorService executor;
   private final EmbeddingBatcher batcher;
   private final Cache<Key, float[]> cache;
@@ -81,13 +80,13 @@ public final class MiniLmEmbeddings {
   private record Key(long high, long low) {}
 
   /**
-   * A separate instance (own pool, cache and counters, same model), for tests.
+   * A separate instance (own pool, cache and counters, same model), for tests. The model itself is
+   * loaded on first use ({@link #warmUpAsync} starts it early).
    *
    * @param threads model threads
    * @param cacheEntries embeddings remembered (0: none)
    */
   public MiniLmEmbeddings(int threads, long cacheEntries) {
-    this.model = MiniLmModel.get();
     int n = Math.max(1, threads);
     AtomicInteger count = new AtomicInteger();
     this.executor =
@@ -152,18 +151,26 @@ public final class MiniLmEmbeddings {
    * (a second or two) inside its timeout.
    */
   public void warmUpAsync() {
-    executor.execute(() -> model.tokenCount("warm up"));
+    executor.execute(MiniLmModel::get);
   }
 
   /** The unit-length embedding of {@code text}, without waiting on any thread. */
   public CompletableFuture<float[]> embedAsync(String text) {
-    Key key = key(text);
-    float[] known = cache.getIfPresent(key);
+    String input = normalized(text);
+    float[] known = cache.getIfPresent(key(input));
     if (known != null) {
       hits.incrementAndGet();
       return CompletableFuture.completedFuture(known);
     }
-    return batcher.submit(MiniLmModel.clip(text));
+    return batcher.submit(input);
+  }
+
+  /**
+   * The text as the model reads it: clipped, and stripped of surrounding white space, which the
+   * tokenizer ignores (so the router's and the cache's copies of a prompt share one embedding).
+   */
+  private static String normalized(String text) {
+    return MiniLmModel.clip(text.strip());
   }
 
   /** The unit-length embedding of {@code text}, computed on the calling thread if not cached. */
@@ -177,12 +184,13 @@ public final class MiniLmEmbeddings {
     List<String> missing = new ArrayList<>();
     List<Integer> at = new ArrayList<>();
     for (int i = 0; i < texts.size(); i++) {
-      float[] known = cache.getIfPresent(key(texts.get(i)));
+      String text = normalized(texts.get(i));
+      float[] known = cache.getIfPresent(key(text));
       if (known != null) {
         hits.incrementAndGet();
         out[i] = known;
       } else {
-        missing.add(MiniLmModel.clip(texts.get(i)));
+        missing.add(text);
         at.add(i);
       }
     }
@@ -206,7 +214,7 @@ public final class MiniLmEmbeddings {
       hits.incrementAndGet();
       return known;
     }
-    float[] vector = model.embed(text);
+    float[] vector = MiniLmModel.get().embed(text);
     cache.put(key, vector);
     return vector;
   }
@@ -221,7 +229,7 @@ public final class MiniLmEmbeddings {
 
   /** How many word pieces the model counts for {@code text}, [CLS] and [SEP] included. */
   public int tokenCount(String text) {
-    return model.tokenCount(text);
+    return MiniLmModel.get().tokenCount(text);
   }
 
   /**
@@ -289,11 +297,11 @@ public final class MiniLmEmbeddings {
     executor.shutdown();
   }
 
+  /** The cache key of a text already passed through {@link #normalized(String)}. */
   private static Key key(String text) {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
-      ByteBuffer d =
-          ByteBuffer.wrap(md.digest(MiniLmModel.clip(text).getBytes(StandardCharsets.UTF_8)));
+      ByteBuffer d = ByteBuffer.wrap(md.digest(text.getBytes(StandardCharsets.UTF_8)));
       return new Key(d.getLong(), d.getLong());
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is always available", e);

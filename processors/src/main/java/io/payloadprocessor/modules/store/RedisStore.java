@@ -35,6 +35,9 @@ public final class RedisStore implements StateStore {
   /** How long a failed first connection is reused as the answer before trying again. */
   static final Duration CONNECT_RETRY = Duration.ofSeconds(1);
 
+  /** Shortest connect (and handshake) timeout, whatever the command timeout. */
+  static final Duration MIN_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+
   private final RedisURI uri;
   private final RedisClient client;
   private final LongSupplier nanoClock;
@@ -49,17 +52,21 @@ public final class RedisStore implements StateStore {
   }
 
   RedisStore(RedisURI uri, LongSupplier nanoClock) {
-    this.uri = uri;
+    Duration timeout = uri.getTimeout();
+    Duration connectTimeout =
+        timeout.compareTo(MIN_CONNECT_TIMEOUT) > 0 ? timeout : MIN_CONNECT_TIMEOUT;
+    // Lettuce bounds the handshake by the URI's timeout; commands keep the configured one below.
+    this.uri = RedisURI.builder(uri).withTimeout(connectTimeout).build();
     this.nanoClock = nanoClock;
     this.client = RedisClient.create();
-    Duration timeout = uri.getTimeout();
     client.setOptions(
         ClientOptions.builder()
             .autoReconnect(true)
             .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
+            .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).build())
             .timeoutOptions(TimeoutOptions.enabled(timeout))
             .build());
+    redis(); // starts connecting; a failure is remembered for the first requests
   }
 
   private String where() {

@@ -124,7 +124,7 @@ class RedisStoreTest {
   }
 
   @Test
-  void aRedisThatNeverAnswersFailsAtTheTimeoutWithoutBlockingTheCaller() throws Exception {
+  void aRedisThatNeverAnswersFailsAtTheConnectTimeoutWithoutBlockingTheCaller() throws Exception {
     // Accepts connections and reads nothing: the handshake never completes.
     try (ServerSocket blackHole = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
       RedisURI uri = RedisURI.create("redis://127.0.0.1:" + blackHole.getLocalPort());
