@@ -4,6 +4,7 @@ import io.payloadprocessor.server.ServerMetrics;
 import io.payloadprocessor.server.pipeline.Pipeline;
 import io.payloadprocessor.server.pipeline.PipelineRunner;
 import io.payloadprocessor.server.pipeline.Step;
+import io.payloadprocessor.server.pipeline.StepScheduler;
 import io.payloadprocessor.spi.HttpMessage;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -13,6 +14,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
@@ -42,13 +44,17 @@ public final class BatchProcessor implements AutoCloseable {
   private final Pipeline pipeline;
   private final BatchOptions options;
   private final ExecutorService workers;
-  private final ExecutorService blockingPool;
+  private final StepScheduler scheduler;
 
   public BatchProcessor(Pipeline pipeline, BatchOptions options) {
     this.pipeline = pipeline;
     this.options = options;
     this.workers = Executors.newFixedThreadPool(options.threads(), daemon("batch-worker-"));
-    this.blockingPool = Executors.newCachedThreadPool(daemon("batch-blocking-"));
+    // Batch workers may block; inline steps run on them whatever the body size, and nothing is
+    // shed (an outcome must not depend on load).
+    this.scheduler =
+        new StepScheduler(
+            Math.max(1, options.threads()), 1 << 16, Integer.MAX_VALUE, Duration.ofDays(365));
   }
 
   /**
@@ -87,7 +93,7 @@ public final class BatchProcessor implements AutoCloseable {
     long start = System.nanoTime();
     // A registry per run: the runner's counters then hold this run's outcomes only.
     ServerMetrics metrics = new ServerMetrics(new PrometheusRegistry());
-    PipelineRunner runner = new PipelineRunner(blockingPool, options.pipelineBudget(), metrics);
+    PipelineRunner runner = new PipelineRunner(scheduler, options.pipelineBudget(), metrics);
     MutationTally tally = new MutationTally();
     List<Step> steps = tally.wrap(pipeline.select(Map.of()));
     LineProcessor processor = new LineProcessor(runner, steps, options);
@@ -177,7 +183,7 @@ public final class BatchProcessor implements AutoCloseable {
   @Override
   public void close() {
     workers.shutdownNow();
-    blockingPool.shutdownNow();
+    scheduler.close();
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String prefix) {

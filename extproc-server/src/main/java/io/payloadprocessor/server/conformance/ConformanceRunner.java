@@ -254,6 +254,10 @@ public final class ConformanceRunner {
     if (failures.isEmpty()) {
       return result(c, Verdict.PASS, "", t0);
     }
+    if (Boolean.getBoolean("payload-processor.conformance.trace")) {
+      // For whoever debugs a case: the messages the simulated Envoy exchanged with the server.
+      System.err.println("--- trace of " + c.name() + "\n" + o.trace());
+    }
     return result(c, Verdict.FAIL, String.join("; ", failures), t0);
   }
 
