@@ -9,7 +9,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lettuce.core.RedisURI;
 import io.payloadprocessor.modules.semanticcache.SemanticCacheProcessor.Mode;
 import io.payloadprocessor.modules.store.RedisStore;
+import io.payloadprocessor.modules.store.StateStore;
 import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.SseEvent;
 import io.payloadprocessor.spi.SseStreamProcessor;
 import io.payloadprocessor.spi.StreamStep;
@@ -31,6 +33,10 @@ class CacheBackgroundWritesTest {
   private final Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
 
   private SemanticCacheProcessor cacheOn(RedisURI uri) {
+    return cacheOn(new RedisStore(uri));
+  }
+
+  private SemanticCacheProcessor cacheOn(StateStore store) {
     return new SemanticCacheProcessor(
         "cache",
         Mode.EXACT,
@@ -38,7 +44,7 @@ class CacheBackgroundWritesTest {
         Duration.ofMinutes(10),
         null,
         64,
-        new RedisStore(uri),
+        store,
         "pp:test:",
         null,
         result -> outcomes.computeIfAbsent(result, r -> new AtomicLong()).incrementAndGet());
@@ -113,8 +119,7 @@ class CacheBackgroundWritesTest {
             result -> outcomes.computeIfAbsent(result, r -> new AtomicLong()).incrementAndGet())) {
       CacheHarness.answerStream(p, ask(p, chat("q", true)), events);
       assertThat(count("stored")).isEqualTo(1);
-      assertThat(CacheHarness.outcome(ask(p, chat("q"))))
-          .isInstanceOf(io.payloadprocessor.spi.Outcome.Respond.class);
+      assertThat(CacheHarness.outcome(ask(p, chat("q")))).isInstanceOf(Outcome.Respond.class);
     }
   }
 }
