@@ -2,6 +2,7 @@ package io.payloadprocessor.modules.semanticrouter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.payloadprocessor.modules.ModuleChecks;
+import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.ModuleConfigs;
@@ -69,7 +70,7 @@ public final class SemanticRouterFactory implements ModuleFactory {
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return new SemanticRouterProcessor(c);
+    return new SemanticRouterProcessor(c, MiniLmEmbeddings.shared(context));
   }
 
   private static void checkTarget(
