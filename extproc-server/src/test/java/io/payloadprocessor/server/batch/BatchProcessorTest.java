@@ -35,7 +35,7 @@ class BatchProcessorTest {
   @TempDir Path dir;
 
   private BatchReport run(Pipeline pipeline, BatchOptions options, String input)
-      throws IOException, MalformedLineException {
+      throws IOException, MalformedLineException, BatchFiles.SetupException {
     Path in = write(dir, "in.jsonl", input);
     try (BatchProcessor p = new BatchProcessor(pipeline, options)) {
       return p.run(
@@ -162,8 +162,12 @@ class BatchProcessorTest {
         .isInstanceOf(MalformedLineException.class)
         .hasMessageContaining("line 3")
         .satisfies(e -> assertThat(((MalformedLineException) e).line()).isEqualTo(3));
-    // The lines before it are written; nothing after it.
-    assertThat(ids(readJsonl(dir.resolve("out.jsonl")))).containsExactly("a", "b");
+    // A failed run writes nothing, and leaves no partial files behind.
+    assertThat(dir.resolve("out.jsonl")).doesNotExist();
+    assertThat(dir.resolve("rejects.jsonl")).doesNotExist();
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".partial"));
+    }
   }
 
   @Test
