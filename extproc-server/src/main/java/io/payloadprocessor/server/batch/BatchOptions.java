@@ -1,5 +1,6 @@
 package io.payloadprocessor.server.batch;
 
+import java.io.Serializable;
 import java.time.Duration;
 
 /**
@@ -31,7 +32,9 @@ public record BatchOptions(
     int maxLineBytes,
     Duration stepTimeout,
     Duration pipelineBudget,
-    String resultsPath) {
+    String resultsPath)
+    implements Serializable {
+  private static final long serialVersionUID = 1L;
 
   /** What the input file holds. */
   public enum Mode {
