@@ -12,11 +12,8 @@ import io.payloadprocessor.spi.HttpMessage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -244,7 +241,7 @@ public final class SparkBatch implements Callable<Integer> {
         raw.values()
             .zipWithIndex()
             .mapPartitions(new PartitionRunner(pipeline))
-            .persist(StorageLevel.MEMORY_AND_DISK_SER());
+            .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       List<byte[]> parts =
           outcomes
@@ -424,15 +421,12 @@ public final class SparkBatch implements Callable<Integer> {
                         : p.getParent().toUri().getPath())
                 .toString()
             : java.nio.file.Path.of("").toAbsolutePath().toString();
-    MessageDigest d;
-    try {
-      d = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JVM", e);
+    List<byte[]> parts = new ArrayList<>();
+    for (String text : texts.values()) {
+      parts.add(text.getBytes(StandardCharsets.UTF_8));
     }
-    String key =
-        String.join("\u0000", texts.values()) + "\u0000" + dir + backends + moduleOptions + options;
-    String fingerprint = HexFormat.of().formatHex(d.digest(key.getBytes(StandardCharsets.UTF_8)));
+    parts.add((dir + backends + moduleOptions + options).getBytes(StandardCharsets.UTF_8));
+    String fingerprint = BatchFiles.sha256(parts);
     return new PipelineSpec(texts, dir, backends, moduleOptions, options, fingerprint);
   }
 

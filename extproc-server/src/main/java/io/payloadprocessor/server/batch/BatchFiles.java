@@ -250,26 +250,30 @@ public final class BatchFiles implements AutoCloseable {
    * BatchOptions#outcomeSettings()}).
    */
   public static String fingerprint(Path config, Map<String, String> settings) throws IOException {
+    List<byte[]> parts = new ArrayList<>();
+    List<Path> files =
+        Files.isDirectory(config) ? PipelineLoader.yamlFiles(config) : List.of(config);
+    for (Path f : files) {
+      parts.add(f.getFileName().toString().getBytes(StandardCharsets.UTF_8));
+      parts.add(Files.readAllBytes(f));
+    }
+    new TreeMap<>(settings)
+        .forEach((k, v) -> parts.add((k + "=" + v).getBytes(StandardCharsets.UTF_8)));
+    return sha256(parts);
+  }
+
+  /** SHA-256 in hex of the parts, each followed by a NUL byte (so that no two lists collide). */
+  public static String sha256(List<byte[]> parts) {
     MessageDigest d;
     try {
       d = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JVM", e);
     }
-    List<Path> files =
-        Files.isDirectory(config) ? PipelineLoader.yamlFiles(config) : List.of(config);
-    for (Path f : files) {
-      d.update(f.getFileName().toString().getBytes(StandardCharsets.UTF_8));
-      d.update((byte) 0);
-      d.update(Files.readAllBytes(f));
+    for (byte[] p : parts) {
+      d.update(p);
       d.update((byte) 0);
     }
-    new TreeMap<>(settings)
-        .forEach(
-            (k, v) -> {
-              d.update((k + "=" + v).getBytes(StandardCharsets.UTF_8));
-              d.update((byte) 0);
-            });
     return HexFormat.of().formatHex(d.digest());
   }
 
