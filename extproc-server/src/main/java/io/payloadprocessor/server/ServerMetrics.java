@@ -23,6 +23,7 @@ public final class ServerMetrics {
   public final Counter processorOutcomes;
   public final Counter rejections;
   public final Counter droppedMutations;
+  public final Counter shed;
 
   public ServerMetrics(PrometheusRegistry registry) {
     this.registry = registry;
@@ -85,6 +86,13 @@ public final class ServerMetrics {
             .name("payload_processor_dropped_mutations_total")
             .help("Header/body changes Envoy cannot apply in the body mode in force (STREAMED)")
             .labelNames("direction")
+            .withoutExemplars()
+            .register(registry);
+    shed =
+        Counter.builder()
+            .name("payload_processor_shed_total")
+            .help("Optional FailOpen steps skipped because the server was overloaded")
+            .labelNames("processor")
             .withoutExemplars()
             .register(registry);
   }

@@ -28,7 +28,7 @@ final class PartitionRunner
   @Override
   public Iterator<LineOutcome> call(Iterator<Tuple2<LineReader.Line, Long>> lines) {
     PipelineSpec.Loaded loaded = spec.pipeline();
-    BatchRun run = new BatchRun(loaded.pipeline(), spec.options(), loaded.blockingPool());
+    BatchRun run = new BatchRun(loaded.pipeline(), spec.options(), loaded.scheduler());
     BatchReport report = new BatchReport(spec.options().mode());
     return new Iterator<>() {
       private LineOutcome next;

@@ -2,11 +2,13 @@ package io.payloadprocessor.spark;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.payloadprocessor.server.batch.BatchOptions;
+import io.payloadprocessor.server.batch.BatchRun;
 import io.payloadprocessor.server.config.LoadResult;
 import io.payloadprocessor.server.config.PipelineLoader;
 import io.payloadprocessor.server.extprocess.BackendChannels;
 import io.payloadprocessor.server.extprocess.ExtProcessBuilders;
 import io.payloadprocessor.server.pipeline.Pipeline;
+import io.payloadprocessor.server.pipeline.StepScheduler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.Serializable;
@@ -17,9 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Everything an executor needs to build the pipeline, shipped from the driver: the config files'
@@ -41,8 +40,8 @@ record PipelineSpec(
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  /** A pipeline and the pool its blocking steps run on; lives as long as the executor. */
-  record Loaded(Pipeline pipeline, ExecutorService blockingPool) {}
+  /** A pipeline and the scheduler its steps run on; lives as long as the executor. */
+  record Loaded(Pipeline pipeline, StepScheduler scheduler) {}
 
   private static final Map<String, Loaded> LOADED = new ConcurrentHashMap<>();
 
@@ -80,14 +79,6 @@ record PipelineSpec(
     if (!r.ok()) {
       throw new IllegalStateException("the pipeline config is invalid: " + r.errors());
     }
-    AtomicInteger n = new AtomicInteger();
-    ExecutorService pool =
-        Executors.newCachedThreadPool(
-            task -> {
-              Thread t = new Thread(task, "batch-blocking-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
-    return new Loaded(r.pipeline(), pool);
+    return new Loaded(r.pipeline(), BatchRun.scheduler(Runtime.getRuntime().availableProcessors()));
   }
 }

@@ -1,6 +1,7 @@
 package io.payloadprocessor.server.batch;
 
 import io.payloadprocessor.server.pipeline.Pipeline;
+import io.payloadprocessor.server.pipeline.StepScheduler;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,7 +36,7 @@ public final class BatchProcessor implements AutoCloseable {
   private final Pipeline pipeline;
   private final BatchOptions options;
   private final ExecutorService workers;
-  private final ExecutorService blockingPool;
+  private final StepScheduler scheduler;
 
   /** How a stream run ended. */
   public record Ending(BatchReport report, boolean stopped, long lastLine, long inputOffset) {}
@@ -44,7 +45,7 @@ public final class BatchProcessor implements AutoCloseable {
     this.pipeline = pipeline;
     this.options = options;
     this.workers = Executors.newFixedThreadPool(options.threads(), daemon("batch-worker-"));
-    this.blockingPool = Executors.newCachedThreadPool(daemon("batch-blocking-"));
+    this.scheduler = BatchRun.scheduler(options.threads());
   }
 
   /**
@@ -131,7 +132,7 @@ public final class BatchProcessor implements AutoCloseable {
       BooleanSupplier stop)
       throws IOException, MalformedLineException {
     long start = System.nanoTime();
-    BatchRun run = new BatchRun(pipeline, options, blockingPool);
+    BatchRun run = new BatchRun(pipeline, options, scheduler);
     BatchReport report = new BatchReport(options.mode());
     BufferedOutputStream o = new BufferedOutputStream(out, 1 << 16);
     BufferedOutputStream j = new BufferedOutputStream(rejects, 1 << 16);
@@ -205,7 +206,7 @@ public final class BatchProcessor implements AutoCloseable {
   @Override
   public void close() {
     workers.shutdownNow();
-    blockingPool.shutdownNow();
+    scheduler.close();
   }
 
   private static ThreadFactory daemon(String prefix) {

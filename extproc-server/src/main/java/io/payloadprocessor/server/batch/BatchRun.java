@@ -4,12 +4,13 @@ import io.payloadprocessor.server.ServerMetrics;
 import io.payloadprocessor.server.pipeline.Pipeline;
 import io.payloadprocessor.server.pipeline.PipelineRunner;
 import io.payloadprocessor.server.pipeline.Step;
+import io.payloadprocessor.server.pipeline.StepScheduler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
 
 /**
  * One run of a pipeline over batch lines with its own counters: the per-line logic the CLI and the
@@ -28,17 +29,27 @@ public final class BatchRun {
   private final LineProcessor processor;
 
   /**
-   * @param blockingPool where the runner runs steps that do not run inline; shared by runs
+   * @param scheduler where the runner runs steps that do not run inline, and their timers; shared
+   *     by runs (see {@link #scheduler})
    */
-  public BatchRun(Pipeline pipeline, BatchOptions options, ExecutorService blockingPool) {
+  public BatchRun(Pipeline pipeline, BatchOptions options, StepScheduler scheduler) {
     this.options = options;
     // A registry per run: the runner's counters then hold this run's outcomes only.
     this.metrics = new ServerMetrics(new PrometheusRegistry());
     this.tally = new MutationTally();
     List<Step> steps = tally.wrap(pipeline.select(Map.of()), options.stepTimeout());
-    PipelineRunner runner =
-        new PipelineRunner(blockingPool, options.budgetFor(steps.size()), metrics);
+    PipelineRunner runner = new PipelineRunner(scheduler, options.budgetFor(steps.size()), metrics);
     this.processor = new LineProcessor(runner, steps, options);
+  }
+
+  /**
+   * The scheduler for batch runs: a CPU pool of {@code threads}, inline steps on the calling
+   * (worker) thread whatever the body size, since batch workers may block, and nothing shed under
+   * load, since an outcome must not depend on load.
+   */
+  public static StepScheduler scheduler(int threads) {
+    return new StepScheduler(
+        Math.max(1, threads), 1 << 16, Integer.MAX_VALUE, Duration.ofDays(365));
   }
 
   /** Runs one line. Never throws for a bad line: it becomes a malformed or rejected result. */

@@ -42,7 +42,8 @@ final class MutationTally {
               s.failureMode(),
               timeout,
               s.type(),
-              new Counting(s.name(), s.processor())));
+              new Counting(s.name(), s.processor()),
+              s.optional()));
     }
     return out;
   }
@@ -130,6 +131,11 @@ final class MutationTally {
     @Override
     public Execution execution() {
       return delegate.execution();
+    }
+
+    @Override
+    public boolean mayRunConcurrently() {
+      return delegate.mayRunConcurrently();
     }
 
     @Override

@@ -20,19 +20,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class PipelineRunnerTest {
-  private final ExecutorService pool = Executors.newCachedThreadPool();
+  private final StepScheduler pool = StepScheduler.create(2);
   private final PipelineRunner runner =
       new PipelineRunner(pool, Duration.ofMillis(400), new ServerMetrics(new PrometheusRegistry()));
 
   @AfterEach
   void tearDown() {
-    pool.shutdownNow();
+    pool.close();
   }
 
   /** A test processor: a lambda for the request part plus flags. */
