@@ -303,7 +303,8 @@ public final class PipelineLoader {
                   p.failureMode(),
                   p.timeout(),
                   p.type(),
-                  p.processor()));
+                  p.processor(),
+                  p.optional()));
           Processor proc = p.processor();
           if (proc instanceof AutoCloseable) {
             resources.add((AutoCloseable) proc);

@@ -1,12 +1,14 @@
 package io.payloadprocessor.server.grpc;
 
 import com.google.common.util.concurrent.MoreExecutors;
+import com.google.protobuf.Struct;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
 import io.envoyproxy.envoy.service.ext_proc.v3.HeaderMutation;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpTrailers;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.Status;
@@ -26,6 +28,7 @@ import io.payloadprocessor.spi.Processor;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,6 +87,9 @@ import org.slf4j.LoggerFactory;
 final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   private static final Logger log = LoggerFactory.getLogger(ExchangeStream.class);
 
+  /** The key under which Envoy's ext_proc filter sends the attributes it evaluated. */
+  private static final String ATTRIBUTES_KEY = "envoy.filters.http.ext_proc";
+
   private final ServerContext ctx;
   private final StreamObserver<ProcessingResponse> out;
   private final Map<String, String> streamMetadata;
@@ -94,6 +100,10 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   // Everything below is touched only inside `serial`.
   private ArrayDeque<ProcessingRequest> waiting;
   private boolean busy;
+
+  /** Envoy's evaluated request/response attributes of the message being handled, if any. */
+  private Map<String, Object> pendingAttributes;
+
   private boolean halfClosed;
   private long messageStart;
   private CompletableFuture<?> running;
@@ -208,13 +218,17 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
       if (finished || closed) {
         return; // after an immediate response Envoy ignores everything; so do we
       }
+      Struct attributes = msg.getAttributesMap().get(ATTRIBUTES_KEY);
+      if (attributes != null) {
+        pendingAttributes = EnvoyMessages.toJava(attributes);
+      }
       switch (phase) {
         case REQUEST_HEADERS -> onHeaders(request, msg.getRequestHeaders());
         case RESPONSE_HEADERS -> onHeaders(response, msg.getResponseHeaders());
         case REQUEST_BODY -> onBody(request, msg.getRequestBody());
         case RESPONSE_BODY -> onBody(response, msg.getResponseBody());
-        case REQUEST_TRAILERS -> onTrailers(request);
-        case RESPONSE_TRAILERS -> onTrailers(response);
+        case REQUEST_TRAILERS -> onTrailers(request, msg.getRequestTrailers());
+        case RESPONSE_TRAILERS -> onTrailers(response, msg.getResponseTrailers());
         default -> log.debug("ignoring empty ProcessingRequest");
       }
     } catch (RuntimeException e) {
@@ -358,6 +372,10 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
           new Exchange(id == null || id.isEmpty() ? newRequestId() : id, message, streamMetadata);
     } else {
       exchange().setResponse(message);
+    }
+    if (pendingAttributes != null) {
+      exchange.putEnvoyAttributes(pendingAttributes);
+      pendingAttributes = null;
     }
   }
 
@@ -573,12 +591,21 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
             sendAll(EnvoyAnswers.streamed(side.dir, processed, eos, md));
             return;
           }
-          send(EnvoyAnswers.body(side.dir, EnvoyAnswers.replace(processed), null, false, md));
+          // An unchanged chunk goes on as Envoy holds it: no copy of it in the answer.
+          BodyMutation bm =
+              Arrays.equals(processed, chunk) ? null : EnvoyAnswers.replace(processed);
+          send(EnvoyAnswers.body(side.dir, bm, null, false, md));
         });
   }
 
-  private void onTrailers(Side side) {
+  private void onTrailers(Side side, HttpTrailers t) {
     side.trailersSeen = true;
+    Headers trailers = EnvoyMessages.headers(t.getTrailers());
+    if (side.dir == Direction.REQUEST) {
+      exchange().setRequestTrailers(trailers);
+    } else {
+      exchange().setResponseTrailers(trailers);
+    }
     if (side.collect && side.sse == null) {
       // The body (if any) is complete: trailers come after the last body chunk.
       complete(side, false, true);

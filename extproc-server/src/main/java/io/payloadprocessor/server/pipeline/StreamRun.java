@@ -127,6 +127,10 @@ public final class StreamRun {
       }
       List<SseEvent> next = new ArrayList<>();
       for (SseEvent e : current) {
+        if (!e.isEvent()) {
+          next.add(e); // bytes between events (comments, blank lines): written on as they came
+          continue;
+        }
         StreamStep step = call(i, e, false);
         if (bypassed[i]) {
           next.addAll(flushHeld(i)); // failed open: release what it held, then pass unchanged
@@ -254,6 +258,32 @@ public final class StreamRun {
     rejection = runner.rejection(exchange, processor, Direction.RESPONSE, block);
     metadata.put("rejection", Rejections.asMap(rejection));
     String path = exchange.request().headers().get(":path");
+    terminateOpenEvent(out);
     out.writeBytes(Rejections.sseError(rejection, path));
+  }
+
+  /**
+   * At the end of a stream the last event may lack its terminating blank line; the in-band error
+   * must not be read as more lines of it, so the blank line is completed first.
+   */
+  private static void terminateOpenEvent(ByteArrayOutputStream out) {
+    byte[] b = out.toByteArray();
+    int n = b.length;
+    if (n == 0) {
+      return;
+    }
+    boolean blankLine =
+        (n >= 2
+                && b[n - 1] == '\n'
+                && (b[n - 2] == '\n' || b[n - 2] == '\r' && n >= 4 && b[n - 3] == '\n'))
+            || (n >= 2 && b[n - 1] == '\r' && b[n - 2] == '\r');
+    if (blankLine) {
+      return;
+    }
+    if (b[n - 1] == '\n' || b[n - 1] == '\r') {
+      out.write('\n');
+    } else {
+      out.writeBytes(new byte[] {'\n', '\n'});
+    }
   }
 }

@@ -28,7 +28,8 @@ import java.util.Set;
  * piece of it, with every other field of that event kept; events that would carry no text are held
  * back whole. Any other event (finish, usage, {@code [DONE]}, {@code message_stop}) first flushes
  * what is held, masked, then is itself scanned whole. Known limit: per-token {@code logprobs} in
- * OpenAI chunks repeat the text one token at a time and are passed as they are.
+ * OpenAI chunks repeat the text one token at a time and are passed as they are. With report rules
+ * only, nothing is held or re-emitted: every event passes as it came, byte for byte.
  */
 final class PiiSseStream implements SseStreamProcessor {
   /** Characters of released text kept as left context for look-behinds. */
@@ -37,6 +38,13 @@ final class PiiSseStream implements SseStreamProcessor {
   private final PiiProcessor processor;
   private final PiiScanner scanner;
   private final int holdBack;
+
+  /**
+   * Only report rules: nothing can change the text, so events pass as they came (byte for byte)
+   * while the text is still scanned across events with the same window.
+   */
+  private final boolean reportOnly;
+
   private final Map<String, Channel> channels = new LinkedHashMap<>();
   private final Set<String> masked = new LinkedHashSet<>();
   private final Set<String> reported = new LinkedHashSet<>();
@@ -56,6 +64,7 @@ final class PiiSseStream implements SseStreamProcessor {
     this.processor = processor;
     this.scanner = processor.scanner();
     this.holdBack = processor.holdBack();
+    this.reportOnly = scanner.rules().stream().allMatch(r -> r.action() == PiiAction.REPORT);
   }
 
   /** Names of the detectors that found something so far. */
@@ -94,6 +103,9 @@ final class PiiSseStream implements SseStreamProcessor {
         slot.replace(r.text());
         changed = true;
       }
+    }
+    if (reportOnly) {
+      return withMetadata(StreamStep.pass(event), before);
     }
     if (carried && !released) {
       return withMetadata(StreamStep.hold(), before);
@@ -169,8 +181,8 @@ final class PiiSseStream implements SseStreamProcessor {
         return r.block();
       }
       JsonNode json = parse(ch.template.data());
-      if (json == null) {
-        continue;
+      if (json == null || reportOnly) {
+        continue; // report only: the text was passed on already, it is only scanned here
       }
       for (StreamDelta d : StreamDelta.of(json)) {
         d.slot().replace(d.slot().channel().equals(e.getKey()) ? r.text() : "");
