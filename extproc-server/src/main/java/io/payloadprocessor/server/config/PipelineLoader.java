@@ -188,7 +188,7 @@ public final class PipelineLoader {
   }
 
   /** The YAML files of a directory in load order. */
-  static List<Path> yamlFiles(Path dir) throws IOException {
+  public static List<Path> yamlFiles(Path dir) throws IOException {
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
       for (Path p : stream) {
