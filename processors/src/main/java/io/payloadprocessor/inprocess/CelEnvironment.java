@@ -180,9 +180,11 @@ public final class CelEnvironment {
    *
    * <ul>
    *   <li>a body copied inside a macro ({@code all}, {@code exists}, {@code exists_one}, {@code
-   *       map}, {@code filter}): {@code request.body} or {@code response.body} as the argument of
-   *       {@code string()} or {@code bytes()} or as an operand of {@code +} in the macro's
-   *       per-element expression copies the whole body once per element;
+   *       map}, {@code filter}) over a list taken from the message: {@code request.body} or {@code
+   *       response.body} as the argument of {@code string()} or {@code bytes()} or as an operand of
+   *       {@code +} in the macro's per-element expression copies the whole body once per element
+   *       (over a list literal, such as {@code [1, 2, 3].all(...)}, the copies are bounded by the
+   *       expression's size, and the run-time budget still applies);
    *   <li>a {@code matches()} pattern that is not a string literal: a pattern taken from the
    *       message is compiled and run inside one step, which the deadline cannot interrupt.
    * </ul>
@@ -213,8 +215,12 @@ public final class CelEnvironment {
       switch (expr.getKind()) {
         case COMPREHENSION -> {
           growing = true;
-          checkLoop(expr.comprehension().loopStep(), problems);
-          checkLoop(expr.comprehension().loopCondition(), problems);
+          // Over a list written in the expression the copies are as many as its elements, which
+          // the expression's size bounds; over a list from the message they grow with it.
+          if (expr.comprehension().iterRange().getKind() != CelExpr.ExprKind.Kind.LIST) {
+            checkLoop(expr.comprehension().loopStep(), problems);
+            checkLoop(expr.comprehension().loopCondition(), problems);
+          }
         }
         case CALL -> {
           if (expr.call().function().equals("matches")) {

@@ -1,5 +1,6 @@
 package io.payloadprocessor.server.pipeline;
 
+import io.payloadprocessor.modules.common.RateLimitedLog;
 import io.payloadprocessor.proto.v1.Rejection;
 import io.payloadprocessor.server.ServerMetrics;
 import io.payloadprocessor.server.pipeline.StepScheduler.TimedTask;
@@ -28,6 +29,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +68,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class PipelineRunner {
   private static final Logger log = LoggerFactory.getLogger(PipelineRunner.class);
+
+  /**
+   * Step failures are logged once per interval per processor, direction and reason, with a count:
+   * an outage of a backend must not log one line per exchange.
+   */
+  private static final RateLimitedLog warnings = new RateLimitedLog(log);
 
   /** Default cap on one header value a step sets (Envoy's whole header map defaults to 60 KiB). */
   public static final int DEFAULT_MAX_HEADER_VALUE_BYTES = 8 * 1024;
@@ -447,35 +455,68 @@ public final class PipelineRunner {
         return done(index, step, Raw.of(Ending.SHED, now));
       }
       Execution execution = p.execution();
-      if (execution == Execution.INLINE
-          && body == BodyState.PRESENT
-          && call.readsBody(p)
-          && message.rawBody().length > scheduler.inlineBodyLimit()) {
+      if (execution == Execution.INLINE && readsLargeBody(p)) {
         execution = Execution.CPU;
       }
       switch (execution) {
         case CPU -> {
           CompletableFuture<Raw> f = new CompletableFuture<>();
-          TimedTask task = scheduler.submit(() -> f.complete(callSync(p, now)));
+          AtomicReference<Raw> deadline = new AtomicReference<>();
+          TimedTask task =
+              scheduler.submit(
+                  () -> {
+                    Raw r = callSync(p, now);
+                    Raw late = deadline.get();
+                    f.complete(late != null ? late : r);
+                  });
           if (task == null) {
             return done(index, step, Raw.of(Ending.OVERLOADED, now));
           }
-          arm(f, timeout, budgetBound, now, task::cancel);
+          arm(f, deadline, timeout, budgetBound, now, task::cancel);
           return new Attempt(index, step, f, task::cancel);
         }
         case ASYNC -> {
-          CompletableFuture<Outcome> source;
-          try {
-            source = call.async(p, exchange).toCompletableFuture();
-          } catch (RuntimeException | LinkageError | StackOverflowError e) {
-            return done(index, step, Raw.error(e, now));
-          }
           CompletableFuture<Raw> f = new CompletableFuture<>();
-          source.whenComplete(
-              (o, t) -> f.complete(t == null ? Raw.done(o, now) : Raw.error(unwrap(t), now)));
-          Runnable cancel = () -> source.cancel(true);
+          // Set by the deadline before it cancels the work, so that the cancellation settles the
+          // step as the timeout it is, and nothing continues before the work is cancelled.
+          AtomicReference<Raw> deadline = new AtomicReference<>();
+          CompletableFuture<CompletableFuture<Outcome>> started = new CompletableFuture<>();
+          Runnable startIt =
+              () -> {
+                try {
+                  CompletableFuture<Outcome> source = call.async(p, exchange).toCompletableFuture();
+                  started.complete(source);
+                  source.whenComplete(
+                      (o, t) -> {
+                        Raw late = deadline.get();
+                        f.complete(
+                            late != null
+                                ? late
+                                : t == null ? Raw.done(o, now) : Raw.error(unwrap(t), now));
+                      });
+                } catch (RuntimeException | LinkageError | StackOverflowError e) {
+                  started.complete(null);
+                  f.complete(Raw.error(e, now));
+                }
+              };
+          if (readsLargeBody(p)) {
+            // Starting may mean parsing the body: a large one is parsed off the event loop.
+            if (scheduler.submit(startIt) == null) {
+              return done(index, step, Raw.of(Ending.OVERLOADED, now));
+            }
+          } else {
+            startIt.run();
+          }
+          Runnable cancel =
+              () ->
+                  started.thenAccept(
+                      source -> {
+                        if (source != null) {
+                          source.cancel(true);
+                        }
+                      });
           if (!f.isDone()) {
-            arm(f, timeout, budgetBound, now, cancel);
+            arm(f, deadline, timeout, budgetBound, now, cancel);
           }
           return new Attempt(index, step, f, cancel);
         }
@@ -490,6 +531,12 @@ public final class PipelineRunner {
       }
     }
 
+    private boolean readsLargeBody(Processor p) {
+      return body == BodyState.PRESENT
+          && call.readsBody(p)
+          && message.rawBody().length > scheduler.inlineBodyLimit();
+    }
+
     private Raw callSync(Processor p, long start) {
       try {
         return Raw.done(call.sync(p, exchange), start);
@@ -502,14 +549,25 @@ public final class PipelineRunner {
       return new Attempt(index, step, CompletableFuture.completedFuture(raw), () -> {});
     }
 
-    /** At the deadline: settle the attempt as a timeout and cancel what it is still doing. */
+    /**
+     * At the deadline: record the timeout, cancel what the attempt is still doing, then settle it
+     * as the timeout (the work's own completion, which the cancellation may cause, settles it the
+     * same way), so the run never continues with the work still going.
+     */
     private void arm(
-        CompletableFuture<Raw> f, long timeout, boolean budgetBound, long start, Runnable cancel) {
+        CompletableFuture<Raw> f,
+        AtomicReference<Raw> deadline,
+        long timeout,
+        boolean budgetBound,
+        long start,
+        Runnable cancel) {
       ScheduledFuture<?> timer =
           scheduler.schedule(
               () -> {
-                if (f.complete(Raw.timeout(budgetBound, start))) {
+                Raw timedOut = Raw.timeout(budgetBound, start);
+                if (!f.isDone() && deadline.compareAndSet(null, timedOut)) {
                   cancel.run();
+                  f.complete(timedOut);
                 }
               },
               timeout);
@@ -691,7 +749,8 @@ public final class PipelineRunner {
     if (step.failureMode() == FailureMode.FAIL_OPEN) {
       metrics.processorOutcomes.labelValues(step.name(), dir.label(), "failed_open").inc();
       if (logFailures) {
-        log.warn(
+        warnings.warn(
+            step.name() + "/" + dir.label() + "/" + block.reason(),
             "processor '{}' failed open on {} (request {}): {}",
             step.name(),
             dir.label(),
@@ -701,7 +760,8 @@ public final class PipelineRunner {
       return null;
     }
     if (logFailures && e != null && !(e instanceof BodyException)) {
-      log.warn(
+      warnings.warn(
+          step.name() + "/" + dir.label() + "/" + block.reason(),
           "processor '{}' failed closed on {} (request {}): {}",
           step.name(),
           dir.label(),
