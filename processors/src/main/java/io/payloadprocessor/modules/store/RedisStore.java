@@ -103,9 +103,13 @@ public final class RedisStore implements StateStore {
                       return conn;
                     });
         CompletableFuture<StatefulRedisConnection<String, String>> mine = connecting;
+        // A refused connection can complete this attempt right here, on this thread: connected()
+        // then clears the field before we read it, so the attempt is kept in a local.
         mine.whenComplete((conn, e) -> connected(mine, conn, e));
+        attempt = mine;
+      } else {
+        attempt = connecting;
       }
-      attempt = connecting;
     }
     return attempt.thenApply(StatefulRedisConnection::async);
   }
