@@ -204,6 +204,7 @@ final class SseRelay {
 
   private void block(ByteArrayOutputStream out, String processor, Block block) {
     rejection = Rejections.of(block, processor, Direction.RESPONSE, exchange.requestId());
+    io.payloadprocessor.server.logging.RejectionLog.audit(rejection);
     metrics.rejections.labelValues(processor, "block", block.reason()).inc();
     metadata.put("rejection", Rejections.asMap(rejection));
     String path = exchange.request().headers().get(":path");

@@ -299,6 +299,7 @@ public final class PipelineRunner {
   private Stop stop(
       Exchange exchange, String processor, Direction dir, Block block, Map<String, Object> md) {
     Rejection r = Rejections.of(block, processor, dir, exchange.requestId());
+    io.payloadprocessor.server.logging.RejectionLog.audit(r);
     metrics.rejections.labelValues(processor, "block", block.reason()).inc();
     md.put("rejection", Rejections.asMap(r));
     String path = exchange.request().headers().get(":path");
