@@ -5,6 +5,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -128,7 +129,7 @@ public final class RepeatedWarningFilter extends TurboFilter {
   /** Reports every window that has ended with dropped lines (runs every window period). */
   void flush() {
     long now = nanoClock.getAsLong();
-    for (Map.Entry<Key, Window> e : windows.entrySet()) {
+    for (Map.Entry<Key, Window> e : List.copyOf(windows.entrySet())) {
       long dropped;
       Window w = e.getValue();
       synchronized (w) {

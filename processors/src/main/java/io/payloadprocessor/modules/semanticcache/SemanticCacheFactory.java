@@ -24,6 +24,11 @@ public final class SemanticCacheFactory implements ModuleFactory {
   }
 
   @Override
+  public java.util.Set<String> optionKeys() {
+    return java.util.Set.of(Stores.REDIS_URL_OPTION);
+  }
+
+  @Override
   public Processor create(String processorName, JsonNode config, ModuleContext context)
       throws ConfigException {
     SemanticCacheConfig c = ModuleConfigs.bind(config, SemanticCacheConfig.class);
