@@ -124,6 +124,7 @@ public final class ServeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Logging.configure(logFormat == LogFormat.json, logLevel, null, true);
     PrometheusRegistry registry = new PrometheusRegistry();
+    io.payloadprocessor.server.ServerMetrics.registerJvmMetrics(registry);
     BackendChannels channels = new BackendChannels(pipelineOptions.backends);
     PipelineLoader loader =
         new PipelineLoader(

@@ -2,6 +2,7 @@ package io.payloadprocessor.modules.semanticcache;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lettuce.core.RedisURI;
+import io.payloadprocessor.metrics.SharedCounters;
 import io.payloadprocessor.modules.store.StoreConfig;
 import io.payloadprocessor.modules.store.Stores;
 import io.payloadprocessor.spi.ConfigException;
@@ -22,6 +23,9 @@ public final class SemanticCacheFactory implements ModuleFactory {
   public String id() {
     return ID;
   }
+
+  /** Metric name as exported. */
+  public static final String LOOKUPS_METRIC = "payload_processor_cache_lookups_total";
 
   @Override
   public java.util.Set<String> optionKeys() {
@@ -61,13 +65,20 @@ public final class SemanticCacheFactory implements ModuleFactory {
       Embeddings.warmUpAsync();
     }
     return new SemanticCacheProcessor(
-        processorName,
-        mode,
-        c.similarityThreshold,
-        Duration.ofSeconds(c.ttlSeconds),
-        c.tenantHeader,
-        c.maxEntriesPerPartition,
-        Stores.open(redis, c.maxEntries),
-        Stores.keyPrefix(storeConfig, ID));
+            processorName,
+            mode,
+            c.similarityThreshold,
+            Duration.ofSeconds(c.ttlSeconds),
+            c.tenantHeader,
+            c.maxEntriesPerPartition,
+            Stores.open(redis, c.maxEntries),
+            Stores.keyPrefix(storeConfig, ID))
+        .countLookupsIn(
+            SharedCounters.in(
+                context.metrics(),
+                LOOKUPS_METRIC,
+                "Semantic cache lookups by processor and result (hit, miss, bypass)",
+                "processor",
+                "result"));
   }
 }

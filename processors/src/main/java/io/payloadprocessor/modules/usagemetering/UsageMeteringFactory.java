@@ -17,9 +17,39 @@ public final class UsageMeteringFactory implements ModuleFactory {
   }
 
   @Override
+  public java.util.Set<String> optionKeys() {
+    return java.util.Set.of(TokenCounters.MODELS_OPTION, TokenCounters.MAX_MODELS_OPTION);
+  }
+
+  @Override
   public Processor create(String processorName, JsonNode config, ModuleContext context)
       throws ConfigException {
     UsageMeteringConfig c = ModuleConfigs.bind(config, UsageMeteringConfig.class);
-    return new UsageMeteringProcessor(c, TokenCounters.in(context.metrics()));
+    int max = TokenCounters.DEFAULT_MAX_MODELS;
+    String maxOption = context.option(TokenCounters.MAX_MODELS_OPTION).orElse(null);
+    if (maxOption != null) {
+      try {
+        max = Integer.parseInt(maxOption.strip());
+      } catch (NumberFormatException e) {
+        max = -1;
+      }
+      if (max < 0 || max > 1000) {
+        throw new ConfigException(
+            "",
+            "--module-option "
+                + TokenCounters.MAX_MODELS_OPTION
+                + " must be a number 0-1000, got "
+                + maxOption);
+      }
+    }
+    java.util.List<String> models = new java.util.ArrayList<>();
+    for (String m : context.option(TokenCounters.MODELS_OPTION).orElse("").split(",")) {
+      if (!m.isBlank()) {
+        models.add(m.strip());
+      }
+    }
+    io.prometheus.metrics.core.metrics.Counter counter = TokenCounters.in(context.metrics());
+    TokenCounters.boundModels(counter, models, max);
+    return new UsageMeteringProcessor(c, counter);
   }
 }

@@ -1,0 +1,2 @@
+/** Helpers for module metrics: shared collectors per registry, bounded label values. */
+package io.payloadprocessor.metrics;
