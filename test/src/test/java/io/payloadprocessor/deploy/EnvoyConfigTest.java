@@ -280,12 +280,36 @@ class EnvoyConfigTest {
         docs.stream().filter(d -> "Deployment".equals(d.path("kind").asText())).findFirst().get();
     List<String> images = deployment.findValuesAsText("image");
     assertThat(images).anyMatch(i -> i.startsWith("envoyproxy/envoy:v1.34"));
-    assertThat(deployment.findValues("readinessProbe"))
-        .anySatisfy(
-            p -> {
-              assertThat(p.path("httpGet").path("path").asText()).isEqualTo("/readyz");
-              assertThat(p.path("httpGet").path("port").asInt()).isEqualTo(9090);
-            });
+    JsonNode sidecar = null;
+    for (JsonNode c : deployment.path("spec").path("template").path("spec").path("containers")) {
+      if (c.path("name").asText().equals("payload-processor")) {
+        sidecar = c;
+      }
+    }
+    assertThat(sidecar).as("payload-processor container").isNotNull();
+    assertThat(sidecar.path("ports").findValuesAsText("name")).contains("admin");
+    assertThat(sidecar.path("ports").toString()).contains("\"admin\"", "9090");
+    assertThat(sidecar.path("readinessProbe").path("httpGet").path("path").asText())
+        .isEqualTo("/readyz");
+    assertThat(sidecar.path("livenessProbe").path("httpGet").path("path").asText())
+        .isEqualTo("/healthz");
+    assertThat(sidecar.path("startupProbe").path("httpGet").path("path").asText())
+        .isEqualTo("/healthz");
+    int sidecarStop = sidecar.at("/lifecycle/preStop/sleep/seconds").asInt();
+    JsonNode envoy = deployment.at("/spec/template/spec/containers/0");
+    assertThat(envoy.path("name").asText()).isEqualTo("envoy");
+    int envoyStop = envoy.at("/lifecycle/preStop/sleep/seconds").asInt();
+    assertThat(sidecarStop).as("the sidecar outlives Envoy's drain").isGreaterThan(envoyStop);
+    assertThat(envoyStop).isPositive();
+    assertThat(deployment.at("/spec/template/spec/terminationGracePeriodSeconds").asInt())
+        .isGreaterThan(sidecarStop + 20);
+    assertThat(sidecar.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
+    assertThat(sidecar.path("volumeMounts").findValuesAsText("mountPath"))
+        .as("writable /tmp (ONNX Runtime natives) and DJL cache")
+        .contains("/tmp", "/var/cache/payload-processor");
+    assertThat(sidecar.path("env").toString()).contains("DJL_CACHE_DIR");
+    assertThat(sidecar.at("/resources/limits/memory").asText()).isNotEmpty();
+    assertThat(sidecar.at("/resources/requests/cpu").asText()).isNotEmpty();
   }
 
   /**
