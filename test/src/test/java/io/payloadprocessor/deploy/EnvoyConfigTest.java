@@ -66,6 +66,7 @@ class EnvoyConfigTest {
           .add(Router.getDescriptor())
           .add(HttpProtocolOptions.getDescriptor())
           .add(StdoutAccessLog.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.ratelimit.v3.RateLimit.getDescriptor())
           .build();
 
   private static final ObjectMapper YAML = new YAMLMapper();
@@ -186,6 +187,40 @@ class EnvoyConfigTest {
         .as("the /v1/messages route precedes the catch-all")
         .first()
         .isEqualTo(messages);
+  }
+
+  /**
+   * The token rate limit recipe: the rate limit filter runs after ext_proc (it needs the model
+   * header and the usage metadata the sidecar sets), and the default route checks the budget on
+   * arrival (hits_addend 0) and spends the sidecar's total_tokens when the stream is done.
+   */
+  @Test
+  void tokenRateLimitIsFedByTheUsageMetadata() throws IOException {
+    Bootstrap bootstrap = parseBootstrap(read("envoy-token-ratelimit.yaml"));
+    HttpConnectionManager hcm = connectionManager(bootstrap.getStaticResources().getListeners(0));
+    List<String> filters = hcm.getHttpFiltersList().stream().map(HttpFilter::getName).toList();
+    assertThat(filters.indexOf("envoy.filters.http.ratelimit"))
+        .isGreaterThan(filters.indexOf(EXT_PROC));
+    var rateLimit =
+        unpack(
+            filter(hcm, "envoy.filters.http.ratelimit").getTypedConfig(),
+            io.envoyproxy.envoy.extensions.filters.http.ratelimit.v3.RateLimit.class);
+    assertThat(rateLimit.getRateLimitService().getGrpcService().getEnvoyGrpc().getClusterName())
+        .isEqualTo("ratelimit");
+    assertThat(bootstrap.getStaticResources().getClustersList())
+        .extracting(Cluster::getName)
+        .contains("ratelimit");
+    var limits = route(hcm, "default").getRoute().getRateLimitsList();
+    assertThat(limits).hasSize(2);
+    assertThat(limits.get(0).getHitsAddend().getNumber().getValue()).isZero();
+    assertThat(limits.get(0).getApplyOnStreamDone()).isFalse();
+    assertThat(limits.get(1).getApplyOnStreamDone()).isTrue();
+    assertThat(limits.get(1).getHitsAddend().getFormat())
+        .isEqualTo("%DYNAMIC_METADATA(" + RECEIVING_NAMESPACE + ":usage:total_tokens)%");
+    assertThat(limits.get(1).getActionsList()).isEqualTo(limits.get(0).getActionsList());
+    // The domain the rate limit service is configured with.
+    JsonNode service = YAML.readTree(repoRoot().resolve("deploy/ratelimit/config.yaml").toFile());
+    assertThat(service.path("domain").asText()).isEqualTo(rateLimit.getDomain());
   }
 
   @Test
