@@ -10,6 +10,7 @@ import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProtocolConfiguration;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -116,6 +117,37 @@ final class ExchangeMessages {
         .setMetadataContext(NO_METADATA)
         .setProtocolConfig(ProtocolConfiguration.getDefaultInstance())
         .build();
+  }
+
+  /**
+   * The request messages of a POST with a chat body of about {@code bodyBytes}, BUFFERED: headers
+   * (end_of_stream=false, protocol_config) then the whole body (end_of_stream=true), for h2load.
+   */
+  static List<ProcessingRequest> bufferedRequest(String path, String model, int bodyBytes) {
+    byte[] body = ChatBodies.chatRequest(model, bodyBytes);
+    HeaderMap.Builder map = HeaderMap.newBuilder();
+    add(map, ":authority", "ai-gateway.local");
+    add(map, ":path", path);
+    add(map, ":method", "POST");
+    add(map, ":scheme", "http");
+    add(map, "content-type", "application/json");
+    add(map, "content-length", Integer.toString(body.length));
+    add(map, "user-agent", "payload-processor-load/1");
+    add(map, "x-request-id", "00000000-0000-4000-8000-000000000000");
+    ProcessingRequest headers =
+        ProcessingRequest.newBuilder()
+            .setRequestHeaders(HttpHeaders.newBuilder().setHeaders(map).setEndOfStream(false))
+            .setMetadataContext(NO_METADATA)
+            .setProtocolConfig(
+                ProtocolConfiguration.newBuilder().setRequestBodyMode(BodySendMode.BUFFERED))
+            .build();
+    ProcessingRequest bodyMessage =
+        ProcessingRequest.newBuilder()
+            .setRequestBody(
+                HttpBody.newBuilder().setBody(ByteString.copyFrom(body)).setEndOfStream(true))
+            .setMetadataContext(NO_METADATA)
+            .build();
+    return List.of(headers, bodyMessage);
   }
 
   private static byte[] chatRequest(LoadSettings settings) {

@@ -11,6 +11,15 @@ import java.nio.ByteBuffer;
 public final class GrpcFrames {
   private GrpcFrames() {}
 
+  /** The frames of {@code messages}, one after the other. */
+  public static byte[] frames(java.util.List<? extends MessageLite> messages) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (MessageLite m : messages) {
+      out.writeBytes(frame(m));
+    }
+    return out.toByteArray();
+  }
+
   /** One uncompressed frame holding {@code message}. */
   public static byte[] frame(MessageLite message) {
     byte[] payload = message.toByteArray();

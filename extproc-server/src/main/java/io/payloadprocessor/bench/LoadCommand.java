@@ -127,9 +127,18 @@ public final class LoadCommand implements Callable<Integer> {
       names = "--write-grpc-frame",
       paramLabel = "FILE",
       description =
-          "Write one gRPC-framed ProcessingRequest (request_headers, end_of_stream=true) to FILE"
-              + " and exit, for h2load -d FILE (see test/bench/h2load-extproc.sh).")
+          "Write the gRPC-framed ProcessingRequests of one exchange to FILE and exit, for h2load"
+              + " -d FILE (see test/bench/h2load-extproc.sh): request_headers of a GET with"
+              + " end_of_stream=true, or with --frame-body-bytes a POST's request_headers and one"
+              + " BUFFERED request_body.")
   Path grpcFrameFile;
+
+  @Option(
+      names = "--frame-body-bytes",
+      defaultValue = "0",
+      description =
+          "With --write-grpc-frame: a chat request body of about this size (0: a GET, no body).")
+  int frameBodyBytes;
 
   /** Runs {@code load} on its own, without the server CLI (used by test/bench scripts). */
   public static void main(String[] args) {
@@ -153,7 +162,11 @@ public final class LoadCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     if (grpcFrameFile != null) {
-      Files.write(grpcFrameFile, GrpcFrames.frame(ExchangeMessages.headersOnlyRequest(path)));
+      Files.write(
+          grpcFrameFile,
+          frameBodyBytes > 0
+              ? GrpcFrames.frames(ExchangeMessages.bufferedRequest(path, model, frameBodyBytes))
+              : GrpcFrames.frame(ExchangeMessages.headersOnlyRequest(path)));
       out.println("wrote " + grpcFrameFile);
       out.flush();
       return 0;

@@ -1,5 +1,6 @@
 package io.payloadprocessor.envoysim;
 
+import com.google.protobuf.Struct;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
@@ -35,6 +36,8 @@ public final class EnvoyFilterConfig {
   private final List<ProcessingMode> allowedOverrideModes;
   private final long bufferLimitBytes;
   private final Map<String, String> grpcInitialMetadata;
+  private final Struct requestAttributes;
+  private final Struct responseAttributes;
   private final boolean observabilityMode;
   private final Duration deferredCloseTimeout;
   private final boolean sendBodyWithoutWaitingForHeaderResponse;
@@ -54,6 +57,8 @@ public final class EnvoyFilterConfig {
     this.allowedOverrideModes = List.copyOf(b.allowedOverrideModes);
     this.bufferLimitBytes = b.bufferLimitBytes;
     this.grpcInitialMetadata = Map.copyOf(b.grpcInitialMetadata);
+    this.requestAttributes = b.requestAttributes;
+    this.responseAttributes = b.responseAttributes;
     this.observabilityMode = b.observabilityMode;
     this.deferredCloseTimeout = b.deferredCloseTimeout;
     this.sendBodyWithoutWaitingForHeaderResponse = b.sendBodyWithoutWaitingForHeaderResponse;
@@ -86,6 +91,8 @@ public final class EnvoyFilterConfig {
         .allowedOverrideModes(allowedOverrideModes)
         .bufferLimitBytes(bufferLimitBytes)
         .grpcInitialMetadata(grpcInitialMetadata)
+        .requestAttributes(requestAttributes)
+        .responseAttributes(responseAttributes)
         .observabilityMode(observabilityMode)
         .deferredCloseTimeout(deferredCloseTimeout)
         .sendBodyWithoutWaitingForHeaderResponse(sendBodyWithoutWaitingForHeaderResponse)
@@ -135,6 +142,19 @@ public final class EnvoyFilterConfig {
   /** {@code grpc_initial_metadata}, sent as gRPC call metadata. */
   public Map<String, String> grpcInitialMetadata() {
     return grpcInitialMetadata;
+  }
+
+  /**
+   * The values of {@code request_attributes} (keyed by the CEL expression text, e.g. {@code
+   * source.address}) sent on the first request message, as Envoy evaluates them; empty: none.
+   */
+  public Struct requestAttributes() {
+    return requestAttributes;
+  }
+
+  /** The values of {@code response_attributes}, sent on the first response message. */
+  public Struct responseAttributes() {
+    return responseAttributes;
   }
 
   /** {@code observability_mode}. */
@@ -199,6 +219,8 @@ public final class EnvoyFilterConfig {
     private List<ProcessingMode> allowedOverrideModes = List.of();
     private long bufferLimitBytes = 1024 * 1024;
     private Map<String, String> grpcInitialMetadata = new LinkedHashMap<>();
+    private Struct requestAttributes = Struct.getDefaultInstance();
+    private Struct responseAttributes = Struct.getDefaultInstance();
     private boolean observabilityMode;
     private Duration deferredCloseTimeout = Duration.ofSeconds(5);
     private boolean sendBodyWithoutWaitingForHeaderResponse;
@@ -260,6 +282,16 @@ public final class EnvoyFilterConfig {
     }
 
     /** Sets {@code grpc_initial_metadata}. */
+    public Builder requestAttributes(Struct v) {
+      this.requestAttributes = v;
+      return this;
+    }
+
+    public Builder responseAttributes(Struct v) {
+      this.responseAttributes = v;
+      return this;
+    }
+
     public Builder grpcInitialMetadata(Map<String, String> md) {
       this.grpcInitialMetadata = new LinkedHashMap<>(md);
       return this;

@@ -62,6 +62,12 @@ final class ExchangeRun {
           });
   private static final int TRACE_BODY_LIMIT = 200;
 
+  /** The key under which Envoy's ext_proc filter sends its evaluated attributes. */
+  static final String ATTRIBUTES_KEY = "envoy.filters.http.ext_proc";
+
+  private boolean requestAttributesSent;
+  private boolean responseAttributesSent;
+
   private sealed interface Event permits GrpcMessage, GrpcError, GrpcClosed {}
 
   private record GrpcMessage(ProcessingResponse response) implements Event {}
@@ -648,6 +654,22 @@ final class ExchangeRun {
   }
 
   private void send(ProcessingRequest.Builder b) {
+    boolean request =
+        switch (b.getRequestCase()) {
+          case REQUEST_HEADERS, REQUEST_BODY, REQUEST_TRAILERS -> true;
+          default -> false;
+        };
+    // Attributes ride on the first message of each direction only.
+    Struct attributes = request ? config.requestAttributes() : config.responseAttributes();
+    if (attributes.getFieldsCount() > 0
+        && (request ? !requestAttributesSent : !responseAttributesSent)) {
+      b.putAttributes(ATTRIBUTES_KEY, attributes);
+    }
+    if (request) {
+      requestAttributesSent = true;
+    } else {
+      responseAttributesSent = true;
+    }
     if (firstMessage) {
       ProcessingMode m = config.processingMode();
       b.setProtocolConfig(

@@ -27,7 +27,9 @@ import io.payloadprocessor.server.grpc.ExtProcService;
 import io.payloadprocessor.server.pipeline.Pipeline;
 import io.payloadprocessor.server.pipeline.PipelineRunner;
 import io.payloadprocessor.server.pipeline.Step;
+import io.payloadprocessor.server.pipeline.StepScheduler;
 import io.payloadprocessor.spi.Execution;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -39,11 +41,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +55,9 @@ import org.slf4j.LoggerFactory;
 public final class PayloadProcessorServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PayloadProcessorServer.class);
 
+  /** Room above the body limit for the largest gRPC message accepted (headers, framing). */
+  static final long INBOUND_HEADROOM = 1 << 20;
+
   /** Request header carried by warm-up exchanges, so modules can tell them from real traffic. */
   public static final String WARMUP_HEADER = "x-payload-processor-warmup";
 
@@ -64,25 +66,27 @@ public final class PayloadProcessorServer implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final AtomicBoolean ready = new AtomicBoolean();
   private final AtomicBoolean stopped = new AtomicBoolean();
-  private final ExecutorService blockingPool;
+  private final StepScheduler scheduler;
   private Server server;
   private EpollEventLoopGroup udsGroup;
   private final PipelineRunner runner;
+  private final BodyBudget bodyBudget;
   private final ServerContext ctx;
 
   private PayloadProcessorServer(Builder b) {
     this.b = b;
     this.metrics = new ServerMetrics(b.registry);
-    AtomicInteger n = new AtomicInteger();
-    this.blockingPool =
-        Executors.newCachedThreadPool(
-            r -> {
-              Thread t = new Thread(r, "processor-worker-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
-    this.runner = new PipelineRunner(blockingPool, b.pipelineBudget, metrics);
-    this.ctx = new ServerContext(b.pipeline, runner, metrics, b.maxBodyBytes);
+    this.scheduler = new StepScheduler(b.cpuThreads, 4096, b.inlineBodyLimit, b.shedAfter);
+    GaugeWithCallback.builder()
+        .name("payload_processor_cpu_queue_tasks")
+        .help("Steps waiting for a thread of the CPU pool")
+        .callback(cb -> cb.call(scheduler.queued()))
+        .register(b.registry);
+    this.runner =
+        new PipelineRunner(scheduler, b.pipelineBudget, metrics, true, b.maxHeaderValueBytes);
+    this.bodyBudget =
+        b.bodyBudgetBytes > 0 ? new BodyBudget(b.bodyBudgetBytes) : BodyBudget.forHeap();
+    this.ctx = new ServerContext(b.pipeline, runner, metrics, b.maxBodyBytes, bodyBudget);
   }
 
   public static Builder builder() {
@@ -92,8 +96,10 @@ public final class PayloadProcessorServer implements AutoCloseable {
   /** Starts listening, warms up, then reports SERVING/ready. */
   public PayloadProcessorServer start() throws IOException {
     BindableService service = b.noOp ? new PassThroughProcessor() : new ExtProcService(ctx);
-    int maxInbound =
-        (int) Math.min(Integer.MAX_VALUE, Math.max(64L << 20, 2 * b.maxBodyBytes + (1 << 20)));
+    // A body message over the body limit is refused without being read whole: gRPC checks the
+    // declared length of each message before buffering it. The headroom is for header messages
+    // (Envoy's own header limits are far below it) and protobuf framing.
+    int maxInbound = (int) Math.min(Integer.MAX_VALUE, b.maxBodyBytes + INBOUND_HEADROOM);
     NettyServerBuilder nb;
     if (b.uds != null) {
       Files.deleteIfExists(b.uds);
@@ -108,6 +114,9 @@ public final class PayloadProcessorServer implements AutoCloseable {
     }
     server =
         nb.maxInboundMessageSize(maxInbound)
+            // The event loop delivers each message straight to its stream's state machine, which
+            // never blocks: no hand-off to a thread pool and back per message.
+            .directExecutor()
             .addService(ServerInterceptors.intercept(service, ExtProcService.metadataInterceptor()))
             .addService(health.getHealthService())
             .build()
@@ -170,7 +179,7 @@ public final class PayloadProcessorServer implements AutoCloseable {
       server.shutdownNow();
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
-    blockingPool.shutdownNow();
+    scheduler.close();
     if (udsGroup != null) {
       udsGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
@@ -203,8 +212,10 @@ public final class PayloadProcessorServer implements AutoCloseable {
     Pipeline warm = Pipeline.of(local);
     // Warm-up traffic is not real traffic: count it in a throwaway registry.
     ServerMetrics scratch = new ServerMetrics(new PrometheusRegistry());
-    PipelineRunner warmRunner = new PipelineRunner(blockingPool, b.pipelineBudget, scratch, false);
-    ServerContext wctx = new ServerContext(() -> warm, warmRunner, scratch, b.maxBodyBytes);
+    PipelineRunner warmRunner =
+        new PipelineRunner(scheduler, b.pipelineBudget, scratch, false, b.maxHeaderValueBytes);
+    ServerContext wctx =
+        new ServerContext(() -> warm, warmRunner, scratch, b.maxBodyBytes, bodyBudget);
     String name = InProcessServerBuilder.generateName();
     Server inproc = null;
     ManagedChannel ch = null;
@@ -322,6 +333,41 @@ public final class PayloadProcessorServer implements AutoCloseable {
     private PrometheusRegistry registry = new PrometheusRegistry();
     private int warmupExchanges = 300;
     private boolean noOp;
+    private int cpuThreads = Runtime.getRuntime().availableProcessors();
+    private int inlineBodyLimit = StepScheduler.DEFAULT_INLINE_BODY_LIMIT;
+    private Duration shedAfter = StepScheduler.DEFAULT_SHED_AFTER;
+    private int maxHeaderValueBytes = PipelineRunner.DEFAULT_MAX_HEADER_VALUE_BYTES;
+    private long bodyBudgetBytes;
+
+    /** Threads of the CPU pool (default: one per core). */
+    public Builder cpuThreads(int v) {
+      cpuThreads = v;
+      return this;
+    }
+
+    /** Bodies up to this size are read by inline steps on the event loop. */
+    public Builder inlineBodyLimit(int v) {
+      inlineBodyLimit = v;
+      return this;
+    }
+
+    /** Queueing delay of the CPU pool past which optional FailOpen steps are shed. */
+    public Builder shedAfter(Duration v) {
+      shedAfter = v;
+      return this;
+    }
+
+    /** Cap on one header value a step sets. */
+    public Builder maxHeaderValueBytes(int v) {
+      maxHeaderValueBytes = v;
+      return this;
+    }
+
+    /** Bytes of bodies held at once across streams (0: a quarter of the heap, at least 64 MiB). */
+    public Builder bodyBudgetBytes(long v) {
+      bodyBudgetBytes = v;
+      return this;
+    }
 
     public Builder address(String v) {
       address = v;

@@ -6,7 +6,12 @@ import java.util.function.Supplier;
 
 /**
  * What every ext_proc stream needs: the pipeline in force (read once per stream, so a reload never
- * changes an exchange in flight), the runner, metrics and limits.
+ * changes an exchange in flight), the runner, metrics and limits (per body and for all bodies held
+ * at once).
  */
 public record ServerContext(
-    Supplier<Pipeline> pipeline, PipelineRunner runner, ServerMetrics metrics, long maxBodyBytes) {}
+    Supplier<Pipeline> pipeline,
+    PipelineRunner runner,
+    ServerMetrics metrics,
+    long maxBodyBytes,
+    BodyBudget bodyBudget) {}

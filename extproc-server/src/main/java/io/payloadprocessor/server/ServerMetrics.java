@@ -8,8 +8,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 /**
  * The server's Prometheus metrics. Names follow Prometheus conventions; labels are bounded
  * (processor names come from config, phases and outcomes from code, never from traffic; modules
- * bound traffic-derived values such as model names with {@link
- * io.payloadprocessor.metrics.BoundedLabel}).
+ * bound traffic-derived values, e.g. usage-metering's model names to its {@code metricModels}).
  */
 public final class ServerMetrics {
   private static final double[] LATENCY_BUCKETS = {
@@ -25,6 +24,7 @@ public final class ServerMetrics {
   public final Counter processorOutcomes;
   public final Counter rejections;
   public final Counter droppedMutations;
+  public final Counter shed;
 
   public ServerMetrics(PrometheusRegistry registry) {
     this.registry = registry;
@@ -87,6 +87,13 @@ public final class ServerMetrics {
             .name("payload_processor_dropped_mutations_total")
             .help("Header/body changes Envoy cannot apply in the body mode in force (STREAMED)")
             .labelNames("direction")
+            .withoutExemplars()
+            .register(registry);
+    shed =
+        Counter.builder()
+            .name("payload_processor_shed_total")
+            .help("Optional FailOpen steps skipped because the server was overloaded")
+            .labelNames("processor")
             .withoutExemplars()
             .register(registry);
   }

@@ -3,6 +3,7 @@ package io.payloadprocessor.inprocess;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cel.common.values.CelByteString;
 import dev.cel.runtime.CelEvaluationException;
+import dev.cel.runtime.CelVariableResolver;
 import io.payloadprocessor.config.ConfigReader;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.ConfigException;
@@ -12,9 +13,15 @@ import io.payloadprocessor.spi.MessageView;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
+import io.payloadprocessor.spi.SseEvent;
+import io.payloadprocessor.spi.SseStreamProcessor;
+import io.payloadprocessor.spi.StreamStep;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -118,23 +125,61 @@ public final class CelTransformProcessor implements Processor {
     return response != null && (response.editsBody() || response.reads.contains("response.body"));
   }
 
+  /**
+   * Whether the response transform works on event streams: one that reads {@code response.body} (or
+   * edits body fields) but not {@code k8s.mcp.response} does not run on a {@code text/event-stream}
+   * response, so the server need not hold the stream back for it.
+   */
+  @Override
+  public boolean streamsSse() {
+    return response != null && skipsEventStreams(response);
+  }
+
+  @Override
+  public SseStreamProcessor openSseStream(Exchange exchange) {
+    return streamsSse() ? PASS_THROUGH : null;
+  }
+
+  private static boolean skipsEventStreams(Transform t) {
+    boolean readsBody = t.editsBody() || t.reads.contains("response.body");
+    boolean readsMcp = t.reads.stream().anyMatch(r -> r.startsWith("k8s.mcp.response."));
+    return readsBody && !readsMcp;
+  }
+
+  private static final SseStreamProcessor PASS_THROUGH =
+      new SseStreamProcessor() {
+        @Override
+        public StreamStep onEvent(SseEvent event) {
+          return StreamStep.pass(event);
+        }
+
+        @Override
+        public StreamStep onEnd() {
+          return StreamStep.hold();
+        }
+      };
+
   @Override
   public Outcome onRequest(Exchange exchange) throws Exception {
     if (request == null) {
       return Outcome.proceed();
     }
-    Activation activation = new Activation(exchange.request(), null, request.reads);
+    Activation activation = new Activation(exchange, null, request.reads);
     return Outcome.proceed(apply(request, activation, exchange.request()));
   }
 
   @Override
   public Outcome onResponse(Exchange exchange) throws Exception {
-    if (response == null || exchange.response() == null) {
+    MessageView message = exchange.response();
+    if (response == null || message == null) {
       return Outcome.proceed();
     }
-    Activation activation = new Activation(exchange.request(), exchange.response(), response.reads);
-    activation.status = exchange.responseStatus();
-    return Outcome.proceed(apply(response, activation, exchange.response()));
+    if (skipsEventStreams(response) && "text/event-stream".equals(message.mediaType())) {
+      // Buffered for another processor: the same rule holds, the transform does not run.
+      return Outcome.proceed();
+    }
+    Activation activation = new Activation(exchange, message, response.reads);
+    return Outcome.proceed(apply(response, activation, message));
   }
 
   private Mutation apply(Transform t, Activation activation, MessageView target)
@@ -146,11 +191,17 @@ public final class CelTransformProcessor implements Processor {
     for (int i = 0; i < t.setHeaders.size(); i++) {
       Transform.HeaderSet set = t.setHeaders.get(i);
       Object value = activation.evaluate(set.value(), "setHeaders[" + i + "]", name);
+      if (value instanceof Optional<?> opt) {
+        if (opt.isEmpty()) {
+          continue; // optional.none(): leave the header as it is
+        }
+        value = opt.get();
+      }
       try {
-        mutation.setHeader(set.name(), CelValues.toHeaderValue(value));
+        mutation.setHeader(set.name(), CelValues.toHeaderValue(value, activation));
       } catch (IllegalArgumentException e) {
         throw new CelTransformException(
-            name, "setHeaders[" + i + "] (" + set.name() + "): " + e.getMessage(), e);
+            name, "setHeaders[" + i + "] (" + set.name() + "): " + e.getMessage(), null);
       }
     }
     if (t.editsBody()) {
@@ -158,17 +209,25 @@ public final class CelTransformProcessor implements Processor {
       JsonNode[] values = new JsonNode[t.setBodyFields.size()];
       for (int i = 0; i < values.length; i++) {
         Transform.BodyFieldSet set = t.setBodyFields.get(i);
-        values[i] =
-            set.literal() != null
-                ? set.literal().deepCopy()
-                : CelValues.toJson(
-                    activation.evaluate(set.value(), "setBodyFields[" + i + "]", name));
+        if (set.literal() != null) {
+          values[i] = set.literal().deepCopy();
+          continue;
+        }
+        Object value = activation.evaluate(set.value(), "setBodyFields[" + i + "]", name);
+        if (value instanceof Optional<?> opt && opt.isEmpty()) {
+          continue; // optional.none(): leave the field as it is
+        }
+        values[i] = CelValues.toJson(value, activation);
       }
-      JsonNode root = target.json().deepCopy();
+      JsonNode root = json(target, activation);
+      root = root.deepCopy();
       for (BodyFieldPath path : t.removeBodyFields) {
         path.remove(root);
       }
       for (int i = 0; i < values.length; i++) {
+        if (values[i] == null) {
+          continue;
+        }
         BodyFieldPath path = t.setBodyFields.get(i).path();
         try {
           root = path.set(root, values[i]);
@@ -181,74 +240,212 @@ public final class CelTransformProcessor implements Processor {
     return mutation;
   }
 
+  /** The body to edit; an upstream answer that is not JSON is an error of this step, not a 400. */
+  private JsonNode json(MessageView target, Activation activation)
+      throws BodyException, CelTransformException {
+    if (target == activation.requestView) {
+      return target.json();
+    }
+    try {
+      return target.json();
+    } catch (BodyException e) {
+      throw new CelTransformException(
+          name,
+          "the response body is not JSON (" + e.reason() + "); body fields cannot be edited",
+          null);
+    }
+  }
+
   @Override
   public String toString() {
     return "InProcess[" + name + "]";
   }
 
-  /** The variables and the late-bound {@code json()} of one evaluation of one direction. */
-  private static final class Activation implements CelEnvironment.JsonResolver {
+  /**
+   * The variables and the late-bound {@code json()} of the evaluations of one direction: each
+   * variable is built when an evaluation first asks for it, and only what the transform's
+   * expressions read is put in it.
+   */
+  private static final class Activation
+      implements CelVariableResolver,
+          CelEnvironment.JsonResolver,
+          EvaluationBudget.Inputs,
+          CelVocabulary.Source,
+          CelValues.NumberTexts {
+    private final Exchange exchange;
     private final MessageView requestView;
     private final MessageView responseView;
     private final Set<String> reads;
-    private int status;
-    private Map<String, Object> variables;
+    private final Map<String, Object> resolved = new HashMap<>(8);
+    private final List<Object> inputs = new ArrayList<>(8);
+    private long inputSize;
     private CelByteString requestBody;
     private CelByteString responseBody;
     private Object requestJson;
     private Object responseJson;
+    private CelValues.NumberOrigins requestOrigins;
+    private CelValues.NumberOrigins responseOrigins;
+    private BodyException bodyFailure;
 
-    Activation(MessageView requestView, MessageView responseView, Set<String> reads) {
-      this.requestView = requestView;
+    Activation(Exchange exchange, MessageView responseView, Set<String> reads) {
+      this.exchange = exchange;
+      this.requestView = exchange.request();
       this.responseView = responseView;
       this.reads = reads;
+    }
+
+    @Override
+    public Exchange exchange() {
+      return exchange;
+    }
+
+    @Override
+    public MessageView request() {
+      return requestView;
+    }
+
+    @Override
+    public MessageView response() {
+      return responseView;
     }
 
     Object evaluate(CelEnvironment.Compiled expr, String where, String processor)
         throws BodyException, CelTransformException {
       try {
-        return CelEnvironment.evaluate(expr, variables(), this);
-      } catch (CelEvaluationException e) {
+        return CelEnvironment.evaluate(expr, this, this, this);
+      } catch (CelEvaluationException | RuntimeException e) {
         for (Throwable c = e; c != null; c = c.getCause()) {
           if (c instanceof BodyFailure) {
             throw ((BodyFailure) c).body;
           }
-          if (c instanceof CelEnvironment.CostLimitExceeded) {
+          if (c instanceof EvaluationBudget.CostLimitExceeded) {
             throw new CelTransformException(processor, where + ": " + c.getMessage(), null);
           }
         }
+        if (bodyFailure != null) {
+          throw bodyFailure;
+        }
+        if (e instanceof RuntimeException r && !(e instanceof IllegalArgumentException)) {
+          throw r;
+        }
         // No cause: CEL's own message may quote argument values (body content) in logs.
-        throw new CelTransformException(processor, where + ": " + safeMessage(e), null);
+        String message =
+            e instanceof CelEvaluationException cee ? safeMessage(cee) : "evaluation error";
+        throw new CelTransformException(processor, where + ": " + message, null);
       }
     }
 
-    private Map<String, Object> variables() throws BodyException {
-      if (variables != null) {
-        return variables;
+    /** A number read from either body, as that body wrote it. */
+    @Override
+    public String text(Object value) {
+      String t = requestOrigins == null ? null : requestOrigins.text(value);
+      return t != null || responseOrigins == null ? t : responseOrigins.text(value);
+    }
+
+    @Override
+    public Optional<Object> find(String name) {
+      Object v = resolved.get(name);
+      if (v == null) {
+        try {
+          v = build(name);
+        } catch (BodyException e) {
+          bodyFailure = e;
+          throw new BodyFailure(e);
+        }
+        if (v == null) {
+          return Optional.empty();
+        }
+        resolved.put(name, v);
       }
-      Map<String, Object> vars = new HashMap<>();
-      requestBody = reads.contains("request.body") ? bytes(requestView) : CelByteString.EMPTY;
-      Map<String, Object> req = new HashMap<>();
-      req.put("body", requestBody);
-      // Only what the expressions read is built (reads covers any whole-variable use too).
-      req.put(
-          "headers",
-          reads.contains("request.headers") ? headerMap(requestView.headers()) : Map.of());
-      req.put("method", nonNull(requestView.headers().get(":method")));
-      req.put("path", nonNull(requestView.headers().get(":path")));
-      vars.put("request", req);
-      if (responseView != null) {
-        responseBody = reads.contains("response.body") ? bytes(responseView) : CelByteString.EMPTY;
-        Map<String, Object> resp = new HashMap<>();
-        resp.put("body", responseBody);
-        resp.put(
-            "headers",
-            reads.contains("response.headers") ? headerMap(responseView.headers()) : Map.of());
-        resp.put("status", (long) status);
-        vars.put("response", resp);
+      return Optional.of(v);
+    }
+
+    private Object build(String name) throws BodyException {
+      switch (name) {
+        case "request":
+          {
+            Map<String, Object> req = new HashMap<>(8);
+            req.put("body", reads.contains("request.body") ? requestBody() : CelByteString.EMPTY);
+            // Only what the expressions read is built (reads covers any whole-variable use too).
+            req.put(
+                "headers",
+                reads.contains("request.headers") ? headerMap(requestView.headers()) : Map.of());
+            req.put("method", nonNull(requestView.headers().get(":method")));
+            req.put("path", nonNull(requestView.headers().get(":path")));
+            return input(req);
+          }
+        case "response":
+          {
+            if (responseView == null) {
+              return null;
+            }
+            Map<String, Object> resp = new HashMap<>(8);
+            resp.put(
+                "body", reads.contains("response.body") ? responseBody() : CelByteString.EMPTY);
+            resp.put(
+                "headers",
+                reads.contains("response.headers") ? headerMap(responseView.headers()) : Map.of());
+            resp.put("status", (long) exchange.responseStatus());
+            return input(resp);
+          }
+        default:
+          if (!CelVocabulary.isName(name)) {
+            return null;
+          }
+          Object value = CelVocabulary.value(name, this);
+          if (value instanceof Map<?, ?> || value instanceof List<?>) {
+            input(value);
+            if (value instanceof List<?> list) {
+              list.forEach(this::input);
+            }
+          }
+          return value;
       }
-      variables = vars;
-      return vars;
+    }
+
+    private Object input(Object value) {
+      inputs.add(value);
+      if (value instanceof Map<?, ?> m) {
+        m.values()
+            .forEach(
+                v -> {
+                  if (v instanceof Map<?, ?> || v instanceof CelByteString) {
+                    inputs.add(v);
+                  }
+                });
+      }
+      return value;
+    }
+
+    private CelByteString requestBody() throws BodyException {
+      if (requestBody == null) {
+        requestBody = bytes(requestView);
+        inputSize += requestBody.size();
+      }
+      return requestBody;
+    }
+
+    private CelByteString responseBody() throws BodyException {
+      if (responseBody == null) {
+        responseBody = bytes(responseView);
+        inputSize += responseBody.size();
+      }
+      return responseBody;
+    }
+
+    @Override
+    public boolean isInput(Object value) {
+      for (Object i : inputs) {
+        if (i == value) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    @Override
+    public long inputSize() {
+      return inputSize;
     }
 
     private static CelByteString bytes(MessageView view) throws BodyException {
@@ -271,22 +468,40 @@ public final class CelTransformProcessor implements Processor {
     @Override
     public Object json(CelByteString arg) {
       try {
-        if (requestView != null && requestBody != null && sameBytes(arg, requestBody)) {
+        if (requestBody != null && sameBytes(arg, requestBody)) {
           if (requestJson == null) {
-            requestJson = CelValues.fromJson(requestView.json());
+            requestOrigins = new CelValues.NumberOrigins(this::requestBytes);
+            requestJson = CelValues.fromJson(requestView.json(), requestOrigins);
           }
           return requestJson;
         }
         if (responseView != null && responseBody != null && sameBytes(arg, responseBody)) {
           if (responseJson == null) {
-            responseJson = CelValues.fromJson(responseView.json());
+            JsonNode tree;
+            try {
+              tree = responseView.json();
+            } catch (BodyException e) {
+              // The upstream's answer is not the client's bad input: an evaluation error.
+              throw new IllegalArgumentException("json(response.body): " + e.reason(), e);
+            }
+            responseOrigins = new CelValues.NumberOrigins(this::responseBytes);
+            responseJson = CelValues.fromJson(tree, responseOrigins);
           }
           return responseJson;
         }
       } catch (BodyException e) {
+        bodyFailure = e;
         throw new BodyFailure(e);
       }
       return CelEnvironment.parseJson(arg.toByteArray());
+    }
+
+    private byte[] requestBytes() {
+      return requestBody.toByteArray();
+    }
+
+    private byte[] responseBytes() {
+      return responseBody.toByteArray();
     }
 
     private static boolean sameBytes(CelByteString a, CelByteString body) {

@@ -1,5 +1,6 @@
 package io.payloadprocessor.spi;
 
+import java.util.Collections;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -14,6 +15,9 @@ public final class Exchange {
   private volatile HttpMessage response;
   private final Map<String, String> routeMetadata;
   private final Map<String, Object> attributes = new ConcurrentHashMap<>();
+  private final Map<String, Object> envoyAttributes = new ConcurrentHashMap<>();
+  private volatile Headers requestTrailers;
+  private volatile Headers responseTrailers;
 
   public Exchange(String requestId, HttpMessage request, Map<String, String> routeMetadata) {
     this.requestId = requestId;
@@ -71,5 +75,50 @@ public final class Exchange {
 
   public void setResponse(HttpMessage response) {
     this.response = response;
+  }
+
+  /**
+   * The attributes Envoy sent for this exchange (the ext_proc filter's {@code request_attributes}
+   * and {@code response_attributes}), by attribute name, e.g. {@code source.address} to {@code
+   * "192.0.2.7:50432"}, {@code connection.mtls} to {@code true}. Values are as the protobuf Struct
+   * carried them: String, Double (every number), Boolean, List or Map. Empty when Envoy sends none.
+   */
+  public Map<String, Object> envoyAttributes() {
+    return Collections.unmodifiableMap(envoyAttributes);
+  }
+
+  /**
+   * Adds the attributes of one direction's first message (for the state machine). Null values are
+   * skipped.
+   */
+  public void putEnvoyAttributes(Map<String, ?> values) {
+    values.forEach(
+        (k, v) -> {
+          if (k != null && v != null) {
+            envoyAttributes.put(k, v);
+          }
+        });
+  }
+
+  /** The request trailers, empty when there are none or they have not arrived. Read-only. */
+  public Headers requestTrailers() {
+    Headers t = requestTrailers;
+    return t == null ? new Headers() : t;
+  }
+
+  /** Sets the request trailers when they arrive (for the state machine). */
+  public void setRequestTrailers(Headers trailers) {
+    this.requestTrailers = trailers;
+  }
+
+  /** The response trailers, empty when there are none or they have not arrived. Read-only. */
+  public Headers responseTrailers() {
+    Headers t = responseTrailers;
+    return t == null ? new Headers() : t;
+  }
+
+  /** Sets the response trailers when they arrive (for the state machine). */
+  public void setResponseTrailers(Headers trailers) {
+    this.responseTrailers = trailers;
   }
 }

@@ -54,6 +54,18 @@ public interface Processor {
   }
 
   /**
+   * Whether the runner may start this step together with the neighbouring steps that say the same
+   * (each {@link Execution#ASYNC}), all on the message as it was before the first of them, instead
+   * of one after the other. Results are still taken in pipeline order: the first rejection in order
+   * wins, and when an earlier step of the group changed the message, the later ones are run again
+   * on the changed message, so the result equals the sequential one. Say true only for a step whose
+   * call has no side effect that a repeated call would double (a remote guard).
+   */
+  default boolean mayRunConcurrently() {
+    return false;
+  }
+
+  /**
    * The request part of an {@link Execution#ASYNC} processor: starts the work and returns at once,
    * never blocking the calling thread. The runner cancels the returned future when the step's
    * deadline passes. The default runs {@link #onRequest} on the calling thread.

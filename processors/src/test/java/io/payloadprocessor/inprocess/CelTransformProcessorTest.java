@@ -347,4 +347,64 @@ class CelTransformProcessorTest {
                         "request.setHeaders[1].value",
                         "request.removeBodyFields[0]"));
   }
+
+  @Test
+  void optionalNoneLeavesHeadersAndBodyFieldsAsTheyAre() throws Exception {
+    String yaml =
+        "request:\n  setHeaders:\n"
+            + "    - name: x-stream\n"
+            + "      value: 'json(request.body).?stream.orValue(false) == true ? optional.of(\"yes\")"
+            + " : optional.none()'\n"
+            + "  setBodyFields:\n"
+            + "    - path: $.stream_options.include_usage\n"
+            + "      value: 'json(request.body).?stream.orValue(false) == true ? optional.of(true)"
+            + " : optional.none()'\n";
+    Mutation streaming = onRequest(yaml, post("{\"stream\":true,\"stream_options\":{\"x\":1}}"));
+    assertThat(streaming.setHeaders()).containsEntry("x-stream", "yes");
+    assertThat(streaming.json().get("stream_options").toString())
+        .isEqualTo("{\"x\":1,\"include_usage\":true}");
+    Mutation plain = onRequest(yaml, post("{\"model\":\"m\"}"));
+    assertThat(plain.setHeaders()).doesNotContainKey("x-stream");
+    assertThat(plain.json().has("stream_options")).isFalse();
+  }
+
+  @Test
+  void responseTransformsThatReadTheBodyPassEventStreams() throws Exception {
+    CelTransformProcessor p =
+        processor(
+            "response:\n  setHeaders:\n    - name: x-total\n"
+                + "      value: string(json(response.body).usage.total_tokens)\n");
+    assertThat(p.streamsSse()).isTrue();
+    Exchange ex = post("{}");
+    ex.setResponse(
+        new HttpMessage(
+            new Headers().set(":status", "200").set("content-type", "text/event-stream"),
+            "data: {\"x\":1}\n\ndata: [DONE]\n\n".getBytes(StandardCharsets.UTF_8),
+            true));
+    assertThat(mutation(p.onResponse(ex)).isEmpty()).isTrue();
+    var events = p.openSseStream(ex);
+    var event = io.payloadprocessor.spi.SseEvent.data("{\"x\":1}");
+    assertThat(events.onEvent(event).emit()).containsExactly(event);
+    // A JSON answer still gets the header; one that is not JSON is an error of this step, not 400.
+    ex.setResponse(
+        new HttpMessage(
+            new Headers().set(":status", "200").set("content-type", "application/json"),
+            "{\"usage\":{\"total_tokens\":42}}".getBytes(StandardCharsets.UTF_8),
+            true));
+    assertThat(mutation(p.onResponse(ex)).setHeaders()).containsEntry("x-total", "42");
+    ex.setResponse(
+        new HttpMessage(
+            new Headers().set(":status", "200").set("content-type", "application/json"),
+            "<html>".getBytes(StandardCharsets.UTF_8),
+            true));
+    assertThatThrownBy(() -> p.onResponse(ex)).isInstanceOf(CelTransformException.class);
+    // Header-only response transforms and MCP readers are not stream processors.
+    assertThat(processor("response:\n  removeHeaders: [server]\n").streamsSse()).isFalse();
+    assertThat(
+            processor(
+                    "response:\n  setHeaders:\n    - name: x\n"
+                        + "      value: string(k8s.mcp.response.is_error)\n")
+                .streamsSse())
+        .isFalse();
+  }
 }

@@ -1,5 +1,6 @@
 package io.payloadprocessor.server.batch;
 
+import java.io.Serializable;
 import java.time.Duration;
 
 /**
@@ -14,7 +15,11 @@ import java.time.Duration;
  * @param maxBodyBytes largest body run through the pipeline; larger ones are rejected (413 request,
  *     500 response), as the server does
  * @param maxLineBytes longest input line read; a longer one is malformed
- * @param pipelineBudget time budget of one pipeline run, as in {@code serve}
+ * @param stepTimeout how long one step may take in batch: every step gets this timeout instead of
+ *     its realtime one, so an outcome depends on the input and the config, not on how loaded the
+ *     machine is, while a hung backend still cannot hang the run
+ * @param pipelineBudget time budget of one pipeline run, or null (the default) for none: then the
+ *     runner gets a budget that no run of step timeouts can exhaust
  * @param resultsPath {@code :path} of the synthetic request in results mode, where batch output
  *     lines do not carry the request's url
  */
@@ -25,8 +30,11 @@ public record BatchOptions(
     MalformedPolicy onMalformed,
     long maxBodyBytes,
     int maxLineBytes,
+    Duration stepTimeout,
     Duration pipelineBudget,
-    String resultsPath) {
+    String resultsPath)
+    implements Serializable {
+  private static final long serialVersionUID = 1L;
 
   /** What the input file holds. */
   public enum Mode {
@@ -51,7 +59,13 @@ public record BatchOptions(
     if (window < 1) {
       throw new IllegalArgumentException("window must be at least 1");
     }
+    if (stepTimeout.isNegative() || stepTimeout.isZero()) {
+      throw new IllegalArgumentException("the step timeout must be positive");
+    }
   }
+
+  /** Default step timeout in batch: generous, so only a hung backend reaches it. */
+  public static final Duration DEFAULT_STEP_TIMEOUT = Duration.ofSeconds(60);
 
   /** Defaults: requests mode, one thread per core, fail on malformed lines, 2 MiB bodies. */
   public static BatchOptions defaults() {
@@ -63,7 +77,8 @@ public record BatchOptions(
         MalformedPolicy.FAIL,
         2L << 20,
         64 << 20,
-        Duration.ofMillis(1500),
+        DEFAULT_STEP_TIMEOUT,
+        null,
         "/v1/chat/completions");
   }
 
@@ -74,7 +89,15 @@ public record BatchOptions(
 
   public BatchOptions withMode(Mode m) {
     return new BatchOptions(
-        m, threads, window, onMalformed, maxBodyBytes, maxLineBytes, pipelineBudget, resultsPath);
+        m,
+        threads,
+        window,
+        onMalformed,
+        maxBodyBytes,
+        maxLineBytes,
+        stepTimeout,
+        pipelineBudget,
+        resultsPath);
   }
 
   /** Sets the threads and the matching default window. */
@@ -86,34 +109,120 @@ public record BatchOptions(
         onMalformed,
         maxBodyBytes,
         maxLineBytes,
+        stepTimeout,
         pipelineBudget,
         resultsPath);
   }
 
   public BatchOptions withWindow(int w) {
     return new BatchOptions(
-        mode, threads, w, onMalformed, maxBodyBytes, maxLineBytes, pipelineBudget, resultsPath);
+        mode,
+        threads,
+        w,
+        onMalformed,
+        maxBodyBytes,
+        maxLineBytes,
+        stepTimeout,
+        pipelineBudget,
+        resultsPath);
   }
 
   public BatchOptions withOnMalformed(MalformedPolicy p) {
     return new BatchOptions(
-        mode, threads, window, p, maxBodyBytes, maxLineBytes, pipelineBudget, resultsPath);
+        mode,
+        threads,
+        window,
+        p,
+        maxBodyBytes,
+        maxLineBytes,
+        stepTimeout,
+        pipelineBudget,
+        resultsPath);
   }
 
   /** Sets the body limit; the line limit grows with it (a line holds escaped JSON). */
   public BatchOptions withMaxBodyBytes(long b) {
     int line = (int) Math.min(Integer.MAX_VALUE - 64L, Math.max(64L << 20, b * 4));
     return new BatchOptions(
-        mode, threads, window, onMalformed, b, line, pipelineBudget, resultsPath);
+        mode, threads, window, onMalformed, b, line, stepTimeout, pipelineBudget, resultsPath);
   }
 
+  /** Sets the longest line read whole (tests; the body limit sets it otherwise). */
+  public BatchOptions withMaxLineBytes(int l) {
+    return new BatchOptions(
+        mode,
+        threads,
+        window,
+        onMalformed,
+        maxBodyBytes,
+        l,
+        stepTimeout,
+        pipelineBudget,
+        resultsPath);
+  }
+
+  public BatchOptions withStepTimeout(Duration d) {
+    return new BatchOptions(
+        mode,
+        threads,
+        window,
+        onMalformed,
+        maxBodyBytes,
+        maxLineBytes,
+        d,
+        pipelineBudget,
+        resultsPath);
+  }
+
+  /** A pipeline budget, which makes outcomes depend on the machine's speed; null for none. */
   public BatchOptions withPipelineBudget(Duration d) {
     return new BatchOptions(
-        mode, threads, window, onMalformed, maxBodyBytes, maxLineBytes, d, resultsPath);
+        mode,
+        threads,
+        window,
+        onMalformed,
+        maxBodyBytes,
+        maxLineBytes,
+        stepTimeout,
+        d,
+        resultsPath);
   }
 
   public BatchOptions withResultsPath(String p) {
     return new BatchOptions(
-        mode, threads, window, onMalformed, maxBodyBytes, maxLineBytes, pipelineBudget, p);
+        mode,
+        threads,
+        window,
+        onMalformed,
+        maxBodyBytes,
+        maxLineBytes,
+        stepTimeout,
+        pipelineBudget,
+        p);
+  }
+
+  /**
+   * The runner's budget for {@code stepCount} steps: the configured one, or else one that the step
+   * timeouts always bind before (every step may use its whole timeout, plus one for overheads).
+   */
+  public Duration budgetFor(int stepCount) {
+    return pipelineBudget != null
+        ? pipelineBudget
+        : stepTimeout.multipliedBy(Math.max(1, stepCount) + 1L);
+  }
+
+  /**
+   * What changes the outcome of a line, for the resume check: a run may only be continued under the
+   * same settings. Threads, window and progress do not change outcomes.
+   */
+  public String outcomeSettings() {
+    return String.join(
+        "|",
+        mode.name(),
+        Long.toString(maxBodyBytes),
+        Integer.toString(maxLineBytes),
+        stepTimeout.toString(),
+        String.valueOf(pipelineBudget),
+        resultsPath);
   }
 }

@@ -1,31 +1,25 @@
 package io.payloadprocessor.server.batch;
 
-import io.payloadprocessor.server.ServerMetrics;
 import io.payloadprocessor.server.pipeline.Pipeline;
-import io.payloadprocessor.server.pipeline.PipelineRunner;
-import io.payloadprocessor.server.pipeline.Step;
-import io.payloadprocessor.spi.HttpMessage;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.payloadprocessor.server.pipeline.StepScheduler;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /**
- * Runs a PayloadProcessor pipeline over an OpenAI Batch JSONL file, so the guards of realtime
- * traffic also apply to batch inference.
+ * Runs a PayloadProcessor pipeline over an OpenAI Batch JSONL file on one machine, so the guards of
+ * realtime traffic also apply to batch inference ({@link BatchRun} holds the per-line logic, shared
+ * with the Spark job).
  *
  * <p>Streaming and order: one thread (the caller's) reads lines, hands each to a pool of workers
  * and writes results in input order. The results wait in a FIFO of futures, which is the reorder
@@ -42,40 +36,71 @@ public final class BatchProcessor implements AutoCloseable {
   private final Pipeline pipeline;
   private final BatchOptions options;
   private final ExecutorService workers;
-  private final ExecutorService blockingPool;
+  private final StepScheduler scheduler;
+
+  /** How a stream run ended. */
+  public record Ending(BatchReport report, boolean stopped, long lastLine, long inputOffset) {}
 
   public BatchProcessor(Pipeline pipeline, BatchOptions options) {
     this.pipeline = pipeline;
     this.options = options;
     this.workers = Executors.newFixedThreadPool(options.threads(), daemon("batch-worker-"));
-    this.blockingPool = Executors.newCachedThreadPool(daemon("batch-blocking-"));
+    this.scheduler = BatchRun.scheduler(options.threads());
   }
 
   /**
    * Processes files: input lines to {@code output} and {@code rejects}, counts to {@code report}.
+   * Nothing is replaced unless the run completes (see {@link BatchFiles}).
    */
   public BatchReport run(Path input, Path output, Path rejects, Path report, Progress progress)
-      throws IOException, MalformedLineException {
-    BatchReport r;
-    try (InputStream in = Files.newInputStream(input);
-        OutputStream out = Files.newOutputStream(output);
-        OutputStream rej = Files.newOutputStream(rejects)) {
-      r = run(in, out, rej, progress, Files.size(input));
+      throws IOException, MalformedLineException, BatchFiles.SetupException {
+    try (BatchFiles files = BatchFiles.prepare(input, output, rejects, report, false, "")) {
+      return run(files, progress, () -> false).report();
     }
-    if (report != null) {
-      writeReport(r, report);
-    }
-    return r;
-  }
-
-  /** Writes the report as pretty-printed JSON. */
-  public static void writeReport(BatchReport r, Path report) throws IOException {
-    Files.write(
-        report, HttpMessage.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(r.toJson()));
   }
 
   /**
-   * Processes a stream. The output streams are flushed, not closed.
+   * Processes prepared files until the input ends or {@code stop} says so. A completed run is
+   * committed; a stopped one is checkpointed (when it has a report) so that it can be resumed; a
+   * failed one (malformed line with FAIL, I/O error) is discarded.
+   */
+  public Ending run(BatchFiles files, Progress progress, BooleanSupplier stop)
+      throws IOException, MalformedLineException {
+    BatchReport previous = files.previous();
+    long lastLine = previous == null ? 0 : previous.checkpoint().lastLine();
+    long offset = previous == null ? 0 : previous.checkpoint().inputOffset();
+    Ending e;
+    boolean ok = false;
+    try (InputStream in = files.openInput()) {
+      LineReader reader = new LineReader(in, options.maxLineBytes(), offset, lastLine);
+      OutputStream out = files.output();
+      OutputStream rej = files.rejects();
+      e = run(reader, out, rej, progress, files.inputSize(), stop);
+      out.flush();
+      rej.flush();
+      BatchReport r = e.report();
+      if (previous != null) {
+        previous.merge(r);
+        previous.setTiming(previous.wallSeconds(), options.threads());
+        r = previous;
+      }
+      e = new Ending(r, e.stopped(), e.lastLine(), e.inputOffset());
+      if (e.stopped()) {
+        files.checkpoint(r, e.lastLine(), e.inputOffset());
+      } else {
+        files.commit(r);
+      }
+      ok = true;
+    } finally {
+      if (!ok) {
+        files.discard();
+      }
+    }
+    return e;
+  }
+
+  /**
+   * Processes a stream from its start. The output streams are flushed, not closed.
    *
    * @param totalBytes the input's size for the progress percentage, or -1
    * @throws MalformedLineException at the first malformed line when the policy is FAIL; the lines
@@ -84,44 +109,67 @@ public final class BatchProcessor implements AutoCloseable {
   public BatchReport run(
       InputStream in, OutputStream out, OutputStream rejects, Progress progress, long totalBytes)
       throws IOException, MalformedLineException {
+    return run(
+            new LineReader(in, options.maxLineBytes()),
+            out,
+            rejects,
+            progress,
+            totalBytes,
+            () -> false)
+        .report();
+  }
+
+  /**
+   * Processes lines from {@code reader} until it ends or {@code stop} says so; then the lines in
+   * flight are finished and written, so that every line read is committed.
+   */
+  Ending run(
+      LineReader reader,
+      OutputStream out,
+      OutputStream rejects,
+      Progress progress,
+      long totalBytes,
+      BooleanSupplier stop)
+      throws IOException, MalformedLineException {
     long start = System.nanoTime();
-    // A registry per run: the runner's counters then hold this run's outcomes only.
-    ServerMetrics metrics = new ServerMetrics(new PrometheusRegistry());
-    PipelineRunner runner = new PipelineRunner(blockingPool, options.pipelineBudget(), metrics);
-    MutationTally tally = new MutationTally();
-    List<Step> steps = tally.wrap(pipeline.select(Map.of()));
-    LineProcessor processor = new LineProcessor(runner, steps, options);
+    BatchRun run = new BatchRun(pipeline, options, scheduler);
     BatchReport report = new BatchReport(options.mode());
     BufferedOutputStream o = new BufferedOutputStream(out, 1 << 16);
     BufferedOutputStream j = new BufferedOutputStream(rejects, 1 << 16);
     ArrayDeque<Future<LineResult>> window = new ArrayDeque<>(options.window());
-    LineReader reader = new LineReader(in, options.maxLineBytes());
+    boolean stopped = false;
     try {
       LineReader.Line line;
-      while ((line = reader.next()) != null) {
+      while (true) {
+        if (stop.getAsBoolean()) {
+          stopped = true;
+          break;
+        }
+        line = reader.next();
+        if (line == null) {
+          break;
+        }
         LineReader.Line l = line;
-        window.add(workers.submit(() -> processor.process(l)));
+        window.add(workers.submit(() -> run.process(l)));
         while (!window.isEmpty()
             && (window.size() >= options.window() || window.peekFirst().isDone())) {
           write(window.pollFirst(), o, j, report);
         }
-        progress.update(report.lines(), reader.bytesRead(), rejectedSoFar(report));
+        progress.update(report.lines(), reader.offset(), rejectedSoFar(report));
       }
       while (!window.isEmpty()) {
         write(window.pollFirst(), o, j, report);
-        progress.update(report.lines(), reader.bytesRead(), rejectedSoFar(report));
+        progress.update(report.lines(), reader.offset(), rejectedSoFar(report));
       }
     } finally {
       window.forEach(f -> f.cancel(true));
       o.flush();
       j.flush();
     }
-    progress.done(report.lines(), reader.bytesRead(), rejectedSoFar(report));
-    report.finish(
-        (System.nanoTime() - start) / 1e9,
-        options.threads(),
-        outcomes(metrics.processorOutcomes.collect(), tally.snapshot()));
-    return report;
+    progress.done(report.lines(), reader.offset(), rejectedSoFar(report));
+    report.addProcessorOutcomes(run.processorOutcomes());
+    report.setTiming((System.nanoTime() - start) / 1e9, options.threads());
+    return new Ending(report, stopped, reader.lastLine(), reader.offset());
   }
 
   private static long rejectedSoFar(BatchReport r) {
@@ -155,32 +203,13 @@ public final class BatchProcessor implements AutoCloseable {
     }
   }
 
-  /**
-   * processor name to outcome to count: the runner's counters for this direction, plus what each
-   * processor asked to change.
-   */
-  private Map<String, Map<String, Long>> outcomes(
-      CounterSnapshot snapshot, Map<String, Map<String, Long>> mutations) {
-    String dir = options.mode() == BatchOptions.Mode.REQUESTS ? "request" : "response";
-    Map<String, Map<String, Long>> out = new TreeMap<>();
-    for (CounterSnapshot.CounterDataPointSnapshot dp : snapshot.getDataPoints()) {
-      if (!dir.equals(dp.getLabels().get("direction"))) {
-        continue;
-      }
-      out.computeIfAbsent(dp.getLabels().get("processor"), k -> new TreeMap<>())
-          .merge(dp.getLabels().get("outcome"), (long) dp.getValue(), Long::sum);
-    }
-    mutations.forEach((name, m) -> out.computeIfAbsent(name, k -> new TreeMap<>()).putAll(m));
-    return out;
-  }
-
   @Override
   public void close() {
     workers.shutdownNow();
-    blockingPool.shutdownNow();
+    scheduler.close();
   }
 
-  private static java.util.concurrent.ThreadFactory daemon(String prefix) {
+  private static ThreadFactory daemon(String prefix) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
       Thread t = new Thread(r, prefix + n.incrementAndGet());

@@ -57,8 +57,9 @@ final class LineProcessor {
   LineResult process(LineReader.Line line) {
     long n = line.number();
     if (line.tooLong()) {
-      return malformed(
-          n, null, "line is longer than the limit of " + options.maxLineBytes() + " bytes");
+      // Too long to read whole: its body is over the limit too. Rejected as the server rejects a
+      // body over the limit, with the custom_id when the line's start names it.
+      return tooLarge(n, Envelope.scan(line.prefix(), direction).customId());
     }
     if (isBlank(line.bytes())) {
       return new LineResult(n, LineResult.Kind.BLANK, null, null, null, List.of(), null);
@@ -67,7 +68,13 @@ final class LineProcessor {
     try {
       node = HttpMessage.JSON.readTree(line.bytes());
     } catch (StreamConstraintsException e) {
-      return malformed(n, null, "line exceeds JSON limits (nesting or string length)");
+      // A string over the parser's limit is a body over the body limit, unless the limit is
+      // higher than the parser's or the string is elsewhere (then the line itself is at fault).
+      Envelope env = Envelope.scan(line.bytes(), direction);
+      if (env.bodyBytes() > options.maxBodyBytes()) {
+        return tooLarge(n, env.customId());
+      }
+      return malformed(n, env.customId(), "line exceeds JSON limits (nesting or string length)");
     } catch (IOException e) {
       return malformed(n, null, jsonProblem(e));
     }
@@ -188,19 +195,7 @@ final class LineProcessor {
     Headers before = message.headers().copy();
     PipelineRunner.Result result;
     if (original.length > options.maxBodyBytes()) {
-      boolean req = direction == Direction.REQUEST;
-      result =
-          runner.serverRejection(
-              exchange,
-              direction,
-              Block.of(
-                  req ? 413 : 500,
-                  req ? "request_body_too_large" : "response_body_too_large",
-                  "the "
-                      + direction.label()
-                      + " body exceeds the limit of "
-                      + options.maxBodyBytes()
-                      + " bytes"));
+      result = runner.serverRejection(exchange, direction, tooLargeBlock());
     } else {
       result =
           direction == Direction.REQUEST
@@ -264,6 +259,26 @@ final class LineProcessor {
 
   private LineResult rejected(long n, String customId, PipelineRunner.Stop stop) {
     Rejection r = stop.rejection();
+    return new LineResult(
+        n, LineResult.Kind.REJECTED, null, rejectLine(customId, n, r), r, List.of(), null);
+  }
+
+  /** The server's answer to a body over the limit: 413 for a request, 500 for a response. */
+  private Block tooLargeBlock() {
+    boolean req = direction == Direction.REQUEST;
+    return Block.of(
+        req ? 413 : 500,
+        req ? "request_body_too_large" : "response_body_too_large",
+        "the "
+            + direction.label()
+            + " body exceeds the limit of "
+            + options.maxBodyBytes()
+            + " bytes");
+  }
+
+  /** A line whose body is over the limit and cannot be (or need not be) parsed whole. */
+  private LineResult tooLarge(long n, String customId) {
+    Rejection r = Rejections.of(tooLargeBlock(), Rejections.SERVER, direction, customId);
     return new LineResult(
         n, LineResult.Kind.REJECTED, null, rejectLine(customId, n, r), r, List.of(), null);
   }

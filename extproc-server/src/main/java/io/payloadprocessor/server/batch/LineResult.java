@@ -14,7 +14,7 @@ import java.util.List;
  * @param changedHeaders names of headers the pipeline changed (not part of the output line)
  * @param message for a malformed line: what is wrong with it (never its content)
  */
-record LineResult(
+public record LineResult(
     long number,
     Kind kind,
     byte[] output,
@@ -24,7 +24,7 @@ record LineResult(
     String message) {
 
   /** Where a line went. */
-  enum Kind {
+  public enum Kind {
     /** Passed, written as it was read. */
     UNCHANGED,
     /** Passed, body rewritten by the pipeline. */
@@ -41,7 +41,7 @@ record LineResult(
     BLANK
   }
 
-  boolean passed() {
+  public boolean passed() {
     return output != null;
   }
 }

@@ -7,6 +7,7 @@ import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
 import io.payloadprocessor.spi.SseStreamProcessor;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +29,8 @@ final class MutationTally {
 
   private final Map<String, Map<String, LongAdder>> counts = new ConcurrentHashMap<>();
 
-  /** The steps with counting processors. */
-  List<Step> wrap(List<Step> steps) {
+  /** The steps with counting processors, each with {@code timeout}. */
+  List<Step> wrap(List<Step> steps, Duration timeout) {
     List<Step> out = new ArrayList<>(steps.size());
     for (Step s : steps) {
       out.add(
@@ -39,9 +40,10 @@ final class MutationTally {
               s.stage(),
               s.target(),
               s.failureMode(),
-              s.timeout(),
+              timeout,
               s.type(),
-              new Counting(s.name(), s.processor())));
+              new Counting(s.name(), s.processor()),
+              s.optional()));
     }
     return out;
   }
@@ -129,6 +131,11 @@ final class MutationTally {
     @Override
     public Execution execution() {
       return delegate.execution();
+    }
+
+    @Override
+    public boolean mayRunConcurrently() {
+      return delegate.mayRunConcurrently();
     }
 
     @Override

@@ -1,9 +1,9 @@
 package io.payloadprocessor.server.cli;
 
 import io.payloadprocessor.server.Logging;
+import io.payloadprocessor.server.batch.BatchFiles;
 import io.payloadprocessor.server.batch.BatchOptions;
 import io.payloadprocessor.server.batch.BatchProcessor;
-import io.payloadprocessor.server.batch.BatchReport;
 import io.payloadprocessor.server.batch.MalformedLineException;
 import io.payloadprocessor.server.batch.Progress;
 import io.payloadprocessor.server.config.ConfigError;
@@ -18,7 +18,12 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -131,6 +136,24 @@ public final class BatchCommand implements Callable<Integer> {
   String onMalformed = "fail";
 
   @Option(
+      names = "--step-timeout",
+      converter = Durations.class,
+      description =
+          "How long one processor may take on one line (default: ${DEFAULT-VALUE}). It replaces"
+              + " the realtime timeouts of the config, and there is no pipeline budget, so every"
+              + " result depends only on the input and the config, not on the machine's load; a"
+              + " hung backend still fails its step (by its failureMode) after this long.")
+  Duration stepTimeout = BatchOptions.DEFAULT_STEP_TIMEOUT;
+
+  @Option(
+      names = "--resume",
+      description =
+          "Continue the run that SIGINT or SIGTERM interrupted, from the last line in its"
+              + " incomplete report (REPORT.partial); needs --report and the same input, config"
+              + " and settings.")
+  boolean resume;
+
+  @Option(
       names = "--progress-interval",
       description =
           "Seconds between progress lines when not on a terminal (default:"
@@ -146,43 +169,33 @@ public final class BatchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  private static boolean sameFile(Path a, Path b) {
-    try {
-      return Files.exists(a) && Files.isSameFile(a, b);
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
   @Override
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
+    try {
+      return run(err);
+    } finally {
+      err.flush();
+    }
+  }
+
+  private int run(PrintWriter err) {
     BatchOptions.MalformedPolicy policy;
     switch (onMalformed) {
       case "fail" -> policy = BatchOptions.MalformedPolicy.FAIL;
       case "skip" -> policy = BatchOptions.MalformedPolicy.SKIP;
       default -> {
         err.println("batch: --on-malformed must be fail or skip, got: " + onMalformed);
-        err.flush();
         return 2;
       }
     }
     if (threads < 1 || (window != null && window < 1)) {
       err.println("batch: --threads and --window must be at least 1");
-      err.flush();
       return 2;
     }
-    if (!Files.isRegularFile(input)) {
-      err.println("batch: " + input + ": cannot read: no such file");
-      err.flush();
+    if (stepTimeout.isNegative() || stepTimeout.isZero()) {
+      err.println("batch: --step-timeout must be positive");
       return 2;
-    }
-    for (Path target : new Path[] {output, rejects, report}) {
-      if (target != null && sameFile(target, input)) {
-        err.println("batch: " + target + " is the input file; it would be overwritten");
-        err.flush();
-        return 2;
-      }
     }
     Logging.configure(false, logLevel);
     BatchOptions options =
@@ -191,12 +204,29 @@ public final class BatchCommand implements Callable<Integer> {
             .withThreads(threads)
             .withOnMalformed(policy)
             .withMaxBodyBytes(pipelineOptions.maxBodyBytes)
-            .withPipelineBudget(pipelineOptions.pipelineBudget)
+            .withStepTimeout(stepTimeout)
             .withResultsPath(resultsPath);
+    if (spec.commandLine().getParseResult().hasMatchedOption("--pipeline-budget")) {
+      err.println(
+          "warning: --pipeline-budget makes results depend on the machine's speed; batch runs"
+              + " without one by default");
+      options = options.withPipelineBudget(pipelineOptions.pipelineBudget);
+    }
     if (window != null) {
       options = options.withWindow(window);
     }
-    try (BackendChannels channels = new BackendChannels(pipelineOptions.backends)) {
+    BatchFiles files;
+    try {
+      files = BatchFiles.prepare(input, output, rejects, report, resume, fingerprint(options));
+    } catch (BatchFiles.SetupException e) {
+      err.println("batch: " + e.getMessage());
+      return 2;
+    } catch (IOException e) {
+      err.println("batch: I/O error: " + e);
+      return 1;
+    }
+    try (files;
+        BackendChannels channels = new BackendChannels(pipelineOptions.backends)) {
       PipelineLoader loader =
           new PipelineLoader(
               new ExtProcessBuilders(channels),
@@ -204,11 +234,11 @@ public final class BatchCommand implements Callable<Integer> {
               pipelineOptions.moduleOptions);
       LoadResult loaded = loader.load(config);
       if (!loaded.ok()) {
+        files.discard();
         err.println("batch: the pipeline config is invalid (" + config + ")");
         for (ConfigError e : loaded.errors()) {
           err.println("  " + e);
         }
-        err.flush();
         return 2;
       }
       for (String w : loaded.warnings()) {
@@ -221,26 +251,84 @@ public final class BatchCommand implements Callable<Integer> {
                 ? Progress.none()
                 : new Progress(
                     System.err, System.console() != null, progressInterval, Files.size(input));
-        BatchReport r = processor.run(input, output, rejects, report, progress);
-        err.println("batch: " + r.summary());
+        BatchProcessor.Ending end = runUntilSignalled(processor, files, progress, err);
+        if (end.stopped()) {
+          return 130;
+        }
+        err.println("batch: " + end.report().summary());
         return 0;
-      } catch (MalformedLineException e) {
-        err.println(
-            "batch: "
-                + input
-                + ": "
-                + e.getMessage()
-                + " (use --on-malformed skip to write malformed lines to --rejects and go on)");
-        return 1;
-      } catch (NoSuchFileException e) {
-        err.println("batch: cannot write: no such file or directory: " + e.getFile());
-        return 1;
-      } catch (IOException e) {
-        err.println("batch: I/O error: " + e);
-        return 1;
       }
+    } catch (MalformedLineException e) {
+      err.println(
+          "batch: "
+              + input
+              + ": "
+              + e.getMessage()
+              + "; nothing written (use --on-malformed skip to write malformed lines to --rejects"
+              + " and go on)");
+      return 1;
+    } catch (NoSuchFileException e) {
+      err.println("batch: cannot write: no such file or directory: " + e.getFile());
+      return 1;
+    } catch (IOException e) {
+      err.println("batch: I/O error: " + e);
+      return 1;
+    }
+  }
+
+  /**
+   * Runs with a shutdown hook: SIGINT or SIGTERM stops reading, the lines in flight finish and are
+   * written, and the run is checkpointed before the JVM exits (with 130 or 143).
+   */
+  private static BatchProcessor.Ending runUntilSignalled(
+      BatchProcessor processor, BatchFiles files, Progress progress, PrintWriter err)
+      throws IOException, MalformedLineException {
+    AtomicBoolean stop = new AtomicBoolean();
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              stop.set(true);
+              try {
+                finished.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "batch-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      BatchProcessor.Ending end = processor.run(files, progress, stop::get);
+      if (end.stopped()) {
+        err.println(
+            end.report().checkpoint() != null
+                ? "batch: interrupted after line "
+                    + end.lastLine()
+                    + "; the incomplete report is in the report's "
+                    + BatchFiles.PARTIAL
+                    + " file; run the same command with --resume to continue"
+                : "batch: interrupted after line "
+                    + end.lastLine()
+                    + "; nothing written (pass --report to be able to resume a run)");
+      }
+      return end;
     } finally {
       err.flush();
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // The JVM is already shutting down (the hook ran): nothing to remove.
+      }
     }
+  }
+
+  /** What the results depend on besides the input: config files and outcome settings. */
+  private String fingerprint(BatchOptions options) throws IOException {
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("options", options.outcomeSettings());
+    pipelineOptions.backends.forEach((k, v) -> settings.put("backend." + k, v));
+    pipelineOptions.moduleOptions.forEach((k, v) -> settings.put("module-option." + k, v));
+    return Files.exists(config) ? BatchFiles.fingerprint(config, settings) : "";
   }
 }

@@ -11,6 +11,8 @@ import io.payloadprocessor.server.config.PipelineLoader;
 import io.payloadprocessor.server.extprocess.BackendChannels;
 import io.payloadprocessor.server.extprocess.ExtProcessBuilders;
 import io.payloadprocessor.server.pipeline.Pipeline;
+import io.payloadprocessor.server.pipeline.PipelineRunner;
+import io.payloadprocessor.server.pipeline.StepScheduler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -96,6 +98,43 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Benchmark floor: answer every message with CONTINUE, no pipeline.")
   boolean noOp;
 
+  @Option(
+      names = "--cpu-threads",
+      description =
+          "Threads of the pool that runs CPU-heavy steps (default: one per core, ${DEFAULT-VALUE}).")
+  int cpuThreads = Runtime.getRuntime().availableProcessors();
+
+  @Option(
+      names = "--inline-body-limit",
+      converter = Sizes.class,
+      description =
+          "Bodies up to this size are read by cheap steps on the event loop; larger ones on the"
+              + " CPU pool (default: 16KiB).")
+  long inlineBodyLimit = StepScheduler.DEFAULT_INLINE_BODY_LIMIT;
+
+  @Option(
+      names = "--shed-after",
+      converter = Durations.class,
+      description =
+          "CPU-pool queueing delay past which optional FailOpen processors are skipped"
+              + " (default: 50ms).")
+  Duration shedAfter = StepScheduler.DEFAULT_SHED_AFTER;
+
+  @Option(
+      names = "--max-header-value-bytes",
+      converter = Sizes.class,
+      description =
+          "Longest header value a processor may set; longer fails the processor (default: 8KiB).")
+  long maxHeaderValueBytes = PipelineRunner.DEFAULT_MAX_HEADER_VALUE_BYTES;
+
+  @Option(
+      names = "--body-budget",
+      converter = Sizes.class,
+      description =
+          "Bytes of bodies held at once across all exchanges; past it new bodies get 503"
+              + " (default: a quarter of the heap, at least 64MiB).")
+  long bodyBudget;
+
   /** {@code --log-format}. */
   enum LogFormat {
     text,
@@ -171,6 +210,11 @@ public final class ServeCommand implements Callable<Integer> {
             .registry(registry)
             .warmupExchanges(warmup)
             .noOp(noOp)
+            .cpuThreads(cpuThreads)
+            .inlineBodyLimit((int) Math.min(Integer.MAX_VALUE, inlineBodyLimit))
+            .shedAfter(shedAfter)
+            .maxHeaderValueBytes((int) Math.min(Integer.MAX_VALUE, maxHeaderValueBytes))
+            .bodyBudgetBytes(bodyBudget)
             .build();
     String adminHost = adminAddress == null ? address : adminAddress;
     AdminServer admin = null;

@@ -70,7 +70,15 @@ final class DocumentReader {
   private static final Set<String> SPEC_FIELDS = Set.of("targetRef", "phase", "processors");
   private static final Set<String> TARGET_FIELDS = Set.of("group", "kind", "name", "namespace");
   private static final Set<String> PROCESSOR_FIELDS =
-      Set.of("name", "type", "failureMode", "timeout", "inProcess", "extProcess", "module");
+      Set.of(
+          "name",
+          "type",
+          "failureMode",
+          "timeout",
+          "optional",
+          "inProcess",
+          "extProcess",
+          "module");
   private static final Set<String> BACKEND_FIELDS =
       Set.of("group", "kind", "name", "namespace", "port");
 
@@ -80,7 +88,12 @@ final class DocumentReader {
 
   /** One processor, validated and built. */
   record ParsedProcessor(
-      String name, String type, FailureMode failureMode, Duration timeout, Processor processor) {}
+      String name,
+      String type,
+      FailureMode failureMode,
+      Duration timeout,
+      boolean optional,
+      Processor processor) {}
 
   /** One document, validated; processors built. */
   record ParsedDocument(
@@ -312,6 +325,20 @@ final class DocumentReader {
       }
     }
     Duration timeout = timeout(reader, path, item);
+    boolean optional = false;
+    if (item.has("optional")) {
+      JsonNode o = item.get("optional");
+      if (!o.isBoolean()) {
+        reader.error(path + ".optional", "must be true or false, got " + ConfigReader.describe(o));
+      } else if (o.booleanValue() && failureMode != FailureMode.FAIL_OPEN) {
+        reader.error(
+            path + ".optional",
+            "only a FailOpen processor can be optional (skipped under overload); set failureMode:"
+                + " FailOpen or remove optional");
+      } else {
+        optional = o.booleanValue();
+      }
+    }
 
     List<String> blocks = new ArrayList<>();
     for (String b : List.of("inProcess", "extProcess", "module")) {
@@ -349,7 +376,7 @@ final class DocumentReader {
       return null;
     }
     String stepType = type.equals(TYPE_MODULE) ? item.path("module").path("id").asText(type) : type;
-    return new ParsedProcessor(name, stepType, failureMode, timeout, processor);
+    return new ParsedProcessor(name, stepType, failureMode, timeout, optional, processor);
   }
 
   /** Still reports the block's own problems when the processor's other fields are wrong. */

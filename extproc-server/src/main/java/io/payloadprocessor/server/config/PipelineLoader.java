@@ -203,7 +203,7 @@ public final class PipelineLoader {
   }
 
   /** The YAML files of a directory in load order. */
-  static List<Path> yamlFiles(Path dir) throws IOException {
+  public static List<Path> yamlFiles(Path dir) throws IOException {
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
       for (Path p : stream) {
@@ -344,7 +344,8 @@ public final class PipelineLoader {
                   p.failureMode(),
                   p.timeout(),
                   p.type(),
-                  p.processor()));
+                  p.processor(),
+                  p.optional()));
           Processor proc = p.processor();
           if (proc instanceof AutoCloseable) {
             resources.add((AutoCloseable) proc);

@@ -58,10 +58,15 @@ public record ConformanceCase(
       List<String> absentHeaders,
       BodyExpect body) {}
 
+  /**
+   * @param absentDynamicMetadata namespace -> key paths ({@code usage.input_tokens}: keys joined
+   *     with dots) that must not be in the struct the server emitted in that namespace
+   */
   public record Expect(
       UpstreamExpect upstreamRequest,
       ClientExpect clientResponse,
       Map<String, JsonNode> dynamicMetadata,
+      Map<String, List<String>> absentDynamicMetadata,
       boolean configRejected) {}
 
   /** A case file that cannot be parsed; the message names the field. */
@@ -135,7 +140,9 @@ public record ConformanceCase(
           "failureModeAllow",
           "allowModeOverride",
           "bufferLimitBytes",
-          "grpcInitialMetadata");
+          "grpcInitialMetadata",
+          "requestAttributes",
+          "responseAttributes");
       JsonNode pm = envoy.get("processingMode");
       if (pm != null) {
         allowed(
@@ -191,7 +198,14 @@ public record ConformanceCase(
     if (e == null) {
       throw new CaseFormatException("expect: required");
     }
-    allowed(e, "expect.", "upstreamRequest", "clientResponse", "dynamicMetadata", "configRejected");
+    allowed(
+        e,
+        "expect.",
+        "upstreamRequest",
+        "clientResponse",
+        "dynamicMetadata",
+        "absentDynamicMetadata",
+        "configRejected");
     UpstreamExpect up = null;
     JsonNode u = e.get("upstreamRequest");
     if (u != null) {
@@ -229,9 +243,21 @@ public record ConformanceCase(
       }
       d.fields().forEachRemaining(f -> md.put(f.getKey(), f.getValue()));
     }
+    Map<String, List<String>> absentMd = new LinkedHashMap<>();
+    JsonNode a = e.get("absentDynamicMetadata");
+    if (a != null) {
+      if (!a.isObject()) {
+        throw new CaseFormatException("expect.absentDynamicMetadata: must be a mapping");
+      }
+      for (Iterator<Map.Entry<String, JsonNode>> it = a.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> f = it.next();
+        absentMd.put(
+            f.getKey(), stringList(f.getValue(), "expect.absentDynamicMetadata." + f.getKey()));
+      }
+    }
     boolean rejected =
         e.has("configRejected") && bool(e.get("configRejected"), "expect.configRejected");
-    return new Expect(up, client, md, rejected);
+    return new Expect(up, client, md, absentMd, rejected);
   }
 
   private static BodyExpect body(JsonNode b, String path) throws CaseFormatException {

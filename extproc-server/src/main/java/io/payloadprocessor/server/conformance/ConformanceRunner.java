@@ -254,6 +254,10 @@ public final class ConformanceRunner {
     if (failures.isEmpty()) {
       return result(c, Verdict.PASS, "", t0);
     }
+    if (Boolean.getBoolean("payload-processor.conformance.trace")) {
+      // For whoever debugs a case: the messages the simulated Envoy exchanged with the server.
+      System.err.println("--- trace of " + c.name() + "\n" + o.trace());
+    }
     return result(c, Verdict.FAIL, String.join("; ", failures), t0);
   }
 
@@ -314,6 +318,12 @@ public final class ConformanceRunner {
       if (envoy.has("bufferLimitBytes")) {
         b.bufferLimitBytes(envoy.get("bufferLimitBytes").asLong());
       }
+      if (envoy.has("requestAttributes")) {
+        b.requestAttributes(struct(envoy.get("requestAttributes"), "envoy.requestAttributes"));
+      }
+      if (envoy.has("responseAttributes")) {
+        b.responseAttributes(struct(envoy.get("responseAttributes"), "envoy.responseAttributes"));
+      }
       if (envoy.has("grpcInitialMetadata")) {
         Map<String, String> md = new LinkedHashMap<>();
         envoy
@@ -324,6 +334,20 @@ public final class ConformanceRunner {
       }
     }
     return b.processingMode(pm.build()).build();
+  }
+
+  /** A case's attribute map (expression text to value) as the Struct Envoy sends. */
+  private static com.google.protobuf.Struct struct(JsonNode node, String field) {
+    if (!node.isObject()) {
+      throw new IllegalArgumentException(field + ": must be a map of expression to value");
+    }
+    com.google.protobuf.Struct.Builder s = com.google.protobuf.Struct.newBuilder();
+    try {
+      com.google.protobuf.util.JsonFormat.parser().merge(node.toString(), s);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
+    }
+    return s.build();
   }
 
   private static String snake(String camel) {

@@ -105,6 +105,25 @@ public final class Expectations {
         }
       }
     }
+    for (Map.Entry<String, List<String>> e : c.expect().absentDynamicMetadata().entrySet()) {
+      JsonNode got = metadata.get(e.getKey());
+      for (String path : e.getValue()) {
+        JsonNode at = got;
+        for (String key : path.split("\\.", -1)) {
+          at = at == null ? null : at.get(key);
+        }
+        if (at != null) {
+          failures.add(
+              "dynamic metadata "
+                  + e.getKey()
+                  + " has "
+                  + path
+                  + " = "
+                  + clip(at.toString())
+                  + ", expected it absent");
+        }
+      }
+    }
     return failures;
   }
 

@@ -37,6 +37,8 @@ public final class BackendChannels implements AutoCloseable {
             NettyChannelBuilder.forTarget(t)
                 .usePlaintext()
                 .maxInboundMessageSize(64 << 20)
+                // Answers are handled on the event loop: the handler only completes a future.
+                .directExecutor()
                 .build());
   }
 

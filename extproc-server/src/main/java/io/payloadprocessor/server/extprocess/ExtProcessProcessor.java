@@ -30,8 +30,11 @@ import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * GEP-5091 {@code ExtProcess}: the server is itself an ext_proc client of a remote backend and
@@ -39,15 +42,26 @@ import java.util.concurrent.ExecutionException;
  * body), once for the request and, on a separate stream, once for the response. The backend's
  * mutations are applied under Envoy's default mutation rules; its immediate response becomes the
  * exchange's answer (a status of 400 or more becomes a rejection record naming this processor). A
- * gRPC error or an unreachable backend is a {@link BackendException} (502 when FailClosed); the
- * runner enforces the timeout and this class cancels the call when interrupted.
+ * gRPC error or an unreachable backend is a {@link BackendException} (502 when FailClosed).
+ *
+ * <p>Asynchronous ({@link Execution#ASYNC}): the call is started and its future returned at once;
+ * no thread waits for the backend. When the runner cancels the future (the step's deadline passed,
+ * or Envoy reset the exchange), the backend stream is cancelled too. Neighbouring ExtProcess steps
+ * may run concurrently ({@link #mayRunConcurrently()}). After an UNAVAILABLE failure the channel's
+ * reconnect backoff is reset (at most once a second), so a backend that comes back is used again at
+ * once instead of after gRPC's exponential backoff (up to minutes).
  */
 public final class ExtProcessProcessor implements Processor {
+  private static final long BACKOFF_RESET_INTERVAL_NANOS = 1_000_000_000L;
+
   private final String target;
+  private final ManagedChannel channel;
   private final ExternalProcessorGrpc.ExternalProcessorStub stub;
+  private final AtomicLong lastBackoffReset = new AtomicLong(System.nanoTime());
 
   public ExtProcessProcessor(String target, ManagedChannel channel) {
     this.target = target;
+    this.channel = channel;
     this.stub = ExternalProcessorGrpc.newStub(channel);
   }
 
@@ -67,27 +81,36 @@ public final class ExtProcessProcessor implements Processor {
   }
 
   @Override
-  public Outcome onRequest(Exchange exchange) throws Exception {
+  public boolean mayRunConcurrently() {
+    return true;
+  }
+
+  @Override
+  public CompletionStage<Outcome> onRequestAsync(Exchange exchange) {
     return call(exchange.request(), Direction.REQUEST);
   }
 
   @Override
-  public Outcome onResponse(Exchange exchange) throws Exception {
+  public CompletionStage<Outcome> onResponseAsync(Exchange exchange) {
     return call(exchange.response(), Direction.RESPONSE);
   }
 
-  private Outcome call(MessageView message, Direction dir) throws Exception {
-    boolean hasBody = message.hasBody();
-    Headers current = message.headers().copy();
-    byte[] body = message.rawBody();
-    CompletableFuture<Outcome> result = new CompletableFuture<>();
-    Driver driver = new Driver(dir, current, body, hasBody, result);
-    stub.process(driver);
-    driver.start();
+  /** Waits for {@link #onRequestAsync}: for callers that may block (batch, tests). */
+  @Override
+  public Outcome onRequest(Exchange exchange) throws Exception {
+    return await(call(exchange.request(), Direction.REQUEST));
+  }
+
+  @Override
+  public Outcome onResponse(Exchange exchange) throws Exception {
+    return await(call(exchange.response(), Direction.RESPONSE));
+  }
+
+  private static Outcome await(CompletableFuture<Outcome> f) throws Exception {
     try {
-      return result.get();
+      return f.get();
     } catch (InterruptedException e) {
-      driver.cancel("timed out");
+      f.cancel(true);
       Thread.currentThread().interrupt();
       throw e;
     } catch (ExecutionException e) {
@@ -95,6 +118,31 @@ public final class ExtProcessProcessor implements Processor {
         throw ex;
       }
       throw e;
+    }
+  }
+
+  private CompletableFuture<Outcome> call(MessageView message, Direction dir) {
+    boolean hasBody = message.hasBody();
+    Headers current = message.headers().copy();
+    byte[] body = message.rawBody();
+    CompletableFuture<Outcome> result = new CompletableFuture<>();
+    Driver driver = new Driver(dir, current, body, hasBody, result);
+    result.whenComplete(
+        (o, t) -> {
+          if (t instanceof CancellationException) {
+            driver.cancel("cancelled by the pipeline (timeout or exchange reset)");
+          }
+        });
+    stub.process(driver);
+    driver.start();
+    return result;
+  }
+
+  private void resetBackoff() {
+    long last = lastBackoffReset.get();
+    long now = System.nanoTime();
+    if (now - last > BACKOFF_RESET_INTERVAL_NANOS && lastBackoffReset.compareAndSet(last, now)) {
+      channel.resetConnectBackoff();
     }
   }
 
@@ -130,13 +178,13 @@ public final class ExtProcessProcessor implements Processor {
       this.requests = stream;
     }
 
-    void cancel(String why) {
+    synchronized void cancel(String why) {
       if (requests != null) {
         requests.cancel(why, null);
       }
     }
 
-    private void start() {
+    private synchronized void start() {
       io.envoyproxy.envoy.config.core.v3.HeaderMap.Builder hm =
           io.envoyproxy.envoy.config.core.v3.HeaderMap.newBuilder();
       headers
@@ -165,7 +213,7 @@ public final class ExtProcessProcessor implements Processor {
     }
 
     @Override
-    public void onNext(ProcessingResponse resp) {
+    public synchronized void onNext(ProcessingResponse resp) {
       if (result.isDone()) {
         return;
       }
@@ -321,6 +369,9 @@ public final class ExtProcessProcessor implements Processor {
     public void onError(Throwable t) {
       if (!result.isDone()) {
         Status s = Status.fromThrowable(t);
+        if (s.getCode() == Status.Code.UNAVAILABLE) {
+          resetBackoff();
+        }
         result.completeExceptionally(
             new BackendException(
                 "ext_proc backend "

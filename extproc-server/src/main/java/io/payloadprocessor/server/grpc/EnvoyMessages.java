@@ -84,6 +84,28 @@ public final class EnvoyMessages {
         .build();
   }
 
+  /** Plain Java values (maps, lists, strings, doubles, booleans, null) from a protobuf Struct. */
+  public static Map<String, Object> toJava(Struct struct) {
+    Map<String, Object> out = new java.util.LinkedHashMap<>();
+    struct.getFieldsMap().forEach((k, v) -> out.put(k, toJava(v)));
+    return out;
+  }
+
+  private static Object toJava(Value v) {
+    return switch (v.getKindCase()) {
+      case STRING_VALUE -> v.getStringValue();
+      case NUMBER_VALUE -> v.getNumberValue();
+      case BOOL_VALUE -> v.getBoolValue();
+      case STRUCT_VALUE -> toJava(v.getStructValue());
+      case LIST_VALUE -> {
+        List<Object> l = new java.util.ArrayList<>();
+        v.getListValue().getValuesList().forEach(e -> l.add(toJava(e)));
+        yield l;
+      }
+      default -> null;
+    };
+  }
+
   /** A protobuf Struct from plain Java values (maps, lists, strings, numbers, booleans). */
   public static Struct struct(Map<String, ?> map) {
     Struct.Builder b = Struct.newBuilder();

@@ -1,46 +1,57 @@
 package io.payloadprocessor.server.grpc;
 
-import com.google.protobuf.ByteString;
+import com.google.common.util.concurrent.MoreExecutors;
+import com.google.protobuf.Struct;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
-import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
-import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.HeaderMutation;
-import io.envoyproxy.envoy.service.ext_proc.v3.HeadersResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpTrailers;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
-import io.envoyproxy.envoy.service.ext_proc.v3.StreamedBodyResponse;
-import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.payloadprocessor.server.ServerContext;
-import io.payloadprocessor.server.pipeline.Pipeline;
 import io.payloadprocessor.server.pipeline.PipelineRunner;
 import io.payloadprocessor.server.pipeline.PipelineRunner.BodyState;
 import io.payloadprocessor.server.pipeline.Step;
+import io.payloadprocessor.server.pipeline.StreamRun;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.Direction;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
 import io.payloadprocessor.spi.HttpMessage;
-import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
-import io.payloadprocessor.spi.Rejections;
 import java.io.ByteArrayOutputStream;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The per-stream state machine: one instance per ext_proc stream, i.e. per HTTP exchange. gRPC
- * delivers its messages one at a time, and the pipeline runs inside that callback, so answers leave
- * in order within each direction without locks.
+ * The per-stream state machine: one instance per ext_proc stream, i.e. per HTTP exchange.
+ *
+ * <p>Threads. gRPC delivers the stream's messages on its event loop (the server runs on a direct
+ * executor); this class never blocks it. Every message and every pipeline completion is handled
+ * through one sequential executor per stream, so the state below is touched by one thread at a time
+ * without locks. A message that needs the pipeline starts a run ({@link PipelineRunner}): when all
+ * its steps are inline the run is already complete and the answer leaves at once; otherwise the
+ * stream is busy until the run completes, messages that arrive meanwhile wait in order, and the
+ * completion (on whichever thread finished the last step) answers and resumes them. So answers
+ * leave in order within each direction.
  *
  * <p>Per body mode, when the pipeline needs the whole body of a direction:
  *
@@ -62,19 +73,40 @@ import org.slf4j.LoggerFactory;
  *   <li>NONE: Envoy sends no body; steps that read it fail by their failure mode.
  * </ul>
  *
+ * <p>Bodies are counted as they arrive: one over {@code --max-body-bytes} is refused (413 request,
+ * 500 response) at the chunk that passes the limit, and all bodies held at once share a budget
+ * ({@link io.payloadprocessor.server.BodyBudget}, 503 past it).
+ *
+ * <p>A body that arrives without its headers (Envoy's header mode SKIP) is processed as if empty
+ * headers had come first: the pipeline runs on it and guards scan it.
+ *
  * <p>A {@code text/event-stream} response whose body readers all work on streams is not buffered:
  * the response body is switched to STREAMED with {@code mode_override} (when Envoy allows it) and
- * each chunk passes through the {@link SseRelay}.
+ * each chunk passes through a {@link StreamRun}.
  */
 final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   private static final Logger log = LoggerFactory.getLogger(ExchangeStream.class);
-  static final int MAX_STREAMED_CHUNK = 64 * 1024;
+
+  /** The key under which Envoy's ext_proc filter sends the attributes it evaluated. */
+  private static final String ATTRIBUTES_KEY = "envoy.filters.http.ext_proc";
 
   private final ServerContext ctx;
   private final StreamObserver<ProcessingResponse> out;
   private final Map<String, String> streamMetadata;
   private final long startNanos = System.nanoTime();
+  private final Executor serial =
+      MoreExecutors.newSequentialExecutor(MoreExecutors.directExecutor());
 
+  // Everything below is touched only inside `serial`.
+  private ArrayDeque<ProcessingRequest> waiting;
+  private boolean busy;
+
+  /** Envoy's evaluated request/response attributes of the message being handled, if any. */
+  private Map<String, Object> pendingAttributes;
+
+  private boolean halfClosed;
+  private long messageStart;
+  private CompletableFuture<?> running;
   private boolean started;
   private boolean observability;
   private BodySendMode requestMode = BodySendMode.NONE;
@@ -82,6 +114,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   private List<Step> steps = List.of();
   private Exchange exchange;
   private boolean finished;
+  private boolean closed;
   private final Side request = new Side(Direction.REQUEST);
   private final Side response = new Side(Direction.RESPONSE);
 
@@ -91,20 +124,33 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     BodySendMode mode = BodySendMode.NONE;
     Headers original;
 
+    /** Headers arrived (or were skipped and a body arrived): the side is set up. */
+    boolean headersSeen;
+
+    /** Whether Envoy sent the headers (false when they were SKIPped). */
+    boolean headersSent;
+
     /** Collect the body and run the pipeline on it once complete. */
     boolean collect;
 
-    /** Nothing more to do: answer every message unchanged. */
-    boolean passThrough;
-
-    /** FULL_DUPLEX: the headers answer waits for the body. */
-    boolean headersDeferred;
-
     boolean trailersSeen;
-    final ByteArrayOutputStream body = new ByteArrayOutputStream();
+
+    /** Body bytes that arrived so far (collected or not). */
+    long received;
+
+    /** Bytes taken from the server's body budget for this side. */
+    long held;
+
+    final ByteArrayOutputStream body = new ByteArrayOutputStream(0);
 
     /** The body while it is a single chunk (not yet copied into {@link #body}). */
     byte[] firstChunk;
+
+    StreamRun sse;
+
+    Side(Direction dir) {
+      this.dir = dir;
+    }
 
     long size() {
       return firstChunk != null ? firstChunk.length : body.size();
@@ -112,12 +158,6 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
 
     byte[] bytes() {
       return firstChunk != null ? firstChunk : body.toByteArray();
-    }
-
-    SseRelay sse;
-
-    Side(Direction dir) {
-      this.dir = dir;
     }
   }
 
@@ -128,48 +168,129 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     this.ctx = ctx;
     this.out = out;
     this.streamMetadata = streamMetadata;
+    if (out instanceof ServerCallStreamObserver<ProcessingResponse> call) {
+      // Envoy cancels every stream at the end of its exchange; answers after that are dropped.
+      call.setOnCancelHandler(() -> serial.execute(this::cancelled));
+    }
     ctx.metrics().streamsActive.inc();
     ctx.metrics().streamsTotal.inc();
   }
 
   @Override
   public void onNext(ProcessingRequest msg) {
+    serial.execute(() -> accept(msg));
+  }
+
+  private void accept(ProcessingRequest msg) {
+    if (busy) {
+      if (waiting == null) {
+        waiting = new ArrayDeque<>(4);
+      }
+      waiting.add(msg);
+      return;
+    }
+    handle(msg);
+  }
+
+  /**
+   * Handles the messages that waited while a run was in progress, until one starts another; then
+   * finishes the call if the client half-closed meanwhile.
+   */
+  private void resume() {
+    ProcessingRequest next;
+    while (!busy && waiting != null && (next = waiting.poll()) != null) {
+      handle(next);
+    }
+    if (!busy && halfClosed && !closed) {
+      completeCall();
+    }
+  }
+
+  private void handle(ProcessingRequest msg) {
     long t0 = System.nanoTime();
     ProcessingRequest.RequestCase phase = msg.getRequestCase();
+    messageStart = t0;
     try {
       if (!started) {
         start(msg);
       }
       observability = msg.getObservabilityMode();
-      if (finished) {
+      if (finished || closed) {
         return; // after an immediate response Envoy ignores everything; so do we
       }
-      switch (msg.getRequestCase()) {
+      Struct attributes = msg.getAttributesMap().get(ATTRIBUTES_KEY);
+      if (attributes != null) {
+        pendingAttributes = EnvoyMessages.toJava(attributes);
+      }
+      switch (phase) {
         case REQUEST_HEADERS -> onHeaders(request, msg.getRequestHeaders());
         case RESPONSE_HEADERS -> onHeaders(response, msg.getResponseHeaders());
         case REQUEST_BODY -> onBody(request, msg.getRequestBody());
         case RESPONSE_BODY -> onBody(response, msg.getResponseBody());
-        case REQUEST_TRAILERS -> onTrailers(request);
-        case RESPONSE_TRAILERS -> onTrailers(response);
+        case REQUEST_TRAILERS -> onTrailers(request, msg.getRequestTrailers());
+        case RESPONSE_TRAILERS -> onTrailers(response, msg.getResponseTrailers());
         default -> log.debug("ignoring empty ProcessingRequest");
       }
     } catch (RuntimeException e) {
-      ctx.metrics().errors.labelValues("internal").inc();
-      log.error("internal error on {} (request {})", phase, requestId(), e);
-      Direction dir =
-          switch (phase) {
-            case RESPONSE_HEADERS, RESPONSE_BODY, RESPONSE_TRAILERS -> Direction.RESPONSE;
-            default -> Direction.REQUEST;
-          };
-      immediate(
-          ctx.runner()
-              .serverRejection(
-                  exchange(),
-                  dir,
-                  Block.of(500, "internal_error", "internal error in payload-processor")));
+      internalError(phase, e);
     } finally {
-      ctx.metrics().phaseLatency(phase).observe((System.nanoTime() - t0) / 1e9);
+      if (!busy) {
+        ctx.metrics().phaseLatency(phase).observe((System.nanoTime() - t0) / 1e9);
+      }
     }
+  }
+
+  private void internalError(ProcessingRequest.RequestCase phase, Throwable e) {
+    ctx.metrics().errors.labelValues("internal").inc();
+    log.error("internal error on {} (request {})", phase, requestId(), e);
+    Direction dir =
+        switch (phase) {
+          case RESPONSE_HEADERS, RESPONSE_BODY, RESPONSE_TRAILERS -> Direction.RESPONSE;
+          default -> Direction.REQUEST;
+        };
+    immediate(
+        ctx.runner()
+            .serverRejection(
+                exchange(),
+                dir,
+                Block.of(500, "internal_error", "internal error in payload-processor")));
+  }
+
+  /**
+   * Continues with {@code then} once {@code f} completes: at once when it already has (all steps
+   * were inline), else later, through the stream's executor, holding back other messages meanwhile.
+   */
+  private <T> void await(
+      CompletableFuture<T> f, ProcessingRequest.RequestCase phase, Consumer<T> then) {
+    if (f.isDone() && !f.isCompletedExceptionally()) {
+      then.accept(f.join());
+      return;
+    }
+    busy = true;
+    running = f;
+    f.whenComplete(
+        (value, error) ->
+            serial.execute(
+                () -> {
+                  busy = false;
+                  running = null;
+                  ctx.metrics()
+                      .phaseLatency(phase)
+                      .observe((System.nanoTime() - messageStart) / 1e9);
+                  if (!closed && !finished) {
+                    try {
+                      if (error != null) {
+                        internalError(
+                            phase, error instanceof CompletionException c ? c.getCause() : error);
+                      } else {
+                        then.accept(value);
+                      }
+                    } catch (RuntimeException e) {
+                      internalError(phase, e);
+                    }
+                  }
+                  resume();
+                }));
   }
 
   private void start(ProcessingRequest msg) {
@@ -180,8 +301,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     }
     request.mode = requestMode;
     response.mode = responseMode;
-    Pipeline pipeline = ctx.pipeline().get();
-    steps = pipeline.select(streamMetadata);
+    steps = ctx.pipeline().get().select(streamMetadata);
   }
 
   /**
@@ -189,7 +309,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
    * across threads, a contention point on the hot path; ids need not be secret).
    */
   private static String newRequestId() {
-    java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+    ThreadLocalRandom r = ThreadLocalRandom.current();
     return new UUID(r.nextLong(), r.nextLong()).toString();
   }
 
@@ -200,8 +320,8 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   /** The exchange, created from whatever came first (request headers may be SKIPped). */
   private Exchange exchange() {
     if (exchange == null) {
-      Headers empty = new Headers();
-      exchange = new Exchange(newRequestId(), new HttpMessage(empty, null, false), Map.of());
+      exchange =
+          new Exchange(newRequestId(), new HttpMessage(new Headers(), null, false), streamMetadata);
     }
     return exchange;
   }
@@ -209,9 +329,43 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   // ---------------------------------------------------------------- headers
 
   private void onHeaders(Side side, HttpHeaders h) {
-    Headers headers = EnvoyMessages.headers(h.getHeaders());
+    setUp(side, EnvoyMessages.headers(h.getHeaders()), !h.getEndOfStream(), true);
+    Plan plan = plan(side);
+    if (!plan.work) {
+      send(
+          EnvoyAnswers.headers(
+              side.dir, HeaderMutation.getDefaultInstance(), false, Map.of(), null));
+      return;
+    }
+    if (h.getEndOfStream() || !plan.readsBody) {
+      runAndAnswerHeaders(side, BodyState.ABSENT);
+      return;
+    }
+    if (side.dir == Direction.RESPONSE
+        && plan.allStream
+        && side.mode != BodySendMode.NONE
+        && "text/event-stream".equals(message(side).mediaType())) {
+      startSse(side);
+      return;
+    }
+    switch (side.mode) {
+      case NONE, UNRECOGNIZED -> runAndAnswerHeaders(side, BodyState.UNAVAILABLE);
+      case FULL_DUPLEX_STREAMED -> side.collect = true; // the headers answer waits for the body
+      default -> {
+        side.collect = true;
+        send(
+            EnvoyAnswers.headers(
+                side.dir, HeaderMutation.getDefaultInstance(), false, Map.of(), null));
+      }
+    }
+  }
+
+  /** Sets a direction up from its headers (or from none, when they were skipped). */
+  private void setUp(Side side, Headers headers, boolean hasBody, boolean sent) {
+    side.headersSeen = true;
+    side.headersSent = sent;
     side.original = headers.copy();
-    HttpMessage message = new HttpMessage(headers, null, !h.getEndOfStream());
+    HttpMessage message = new HttpMessage(headers, null, hasBody);
     if (side.dir == Direction.REQUEST) {
       String id = io.payloadprocessor.logging.RequestIds.validOrNull(headers.get("x-request-id"));
       exchange =
@@ -219,6 +373,16 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     } else {
       exchange().setResponse(message);
     }
+    if (pendingAttributes != null) {
+      exchange.putEnvoyAttributes(pendingAttributes);
+      pendingAttributes = null;
+    }
+  }
+
+  /** What the pipeline does with one direction. */
+  private record Plan(boolean work, boolean readsBody, boolean allStream) {}
+
+  private Plan plan(Side side) {
     boolean work = false;
     boolean readsBody = false;
     boolean allStream = true;
@@ -236,107 +400,116 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
         allStream &= p.streamsSse();
       }
     }
-    if (!work) {
-      side.passThrough = true;
-      answerHeaders(side, HeaderMutation.getDefaultInstance(), false, Map.of(), null);
-      return;
-    }
-    if (h.getEndOfStream() || !readsBody) {
-      side.passThrough = true;
-      runAndAnswerHeaders(side, BodyState.ABSENT);
-      return;
-    }
-    if (side.dir == Direction.RESPONSE
-        && allStream
-        && side.mode != BodySendMode.NONE
-        && "text/event-stream".equals(message.mediaType())) {
-      startSse(side);
-      return;
-    }
-    switch (side.mode) {
-      case NONE, UNRECOGNIZED -> {
-        side.passThrough = true;
-        runAndAnswerHeaders(side, BodyState.UNAVAILABLE);
-      }
-      case FULL_DUPLEX_STREAMED -> {
-        side.collect = true;
-        side.headersDeferred = true;
-      }
-      default -> {
-        side.collect = true;
-        answerHeaders(side, HeaderMutation.getDefaultInstance(), false, Map.of(), null);
-      }
-    }
+    return new Plan(work, readsBody, allStream);
   }
 
-  /** Runs the header-only part now (body readers skipped) and answers the headers message. */
+  /** Runs the header-only part now (body readers skipped or failed) and answers the headers. */
   private void runAndAnswerHeaders(Side side, BodyState body) {
-    PipelineRunner.Result r = run(side, body);
-    if (r instanceof PipelineRunner.Stop stop) {
-      immediate(stop);
-      return;
-    }
-    PipelineRunner.Proceed p = (PipelineRunner.Proceed) r;
-    answerHeaders(side, diff(side), p.clearRouteCache(), p.metadata(), null);
+    await(
+        start(side, body),
+        phaseOf(side, true),
+        r -> {
+          if (r instanceof PipelineRunner.Stop stop) {
+            immediate(stop);
+            return;
+          }
+          PipelineRunner.Proceed p = (PipelineRunner.Proceed) r;
+          send(EnvoyAnswers.headers(side.dir, diff(side), p.clearRouteCache(), p.metadata(), null));
+        });
   }
 
   private void startSse(Side side) {
     List<Step> streamSteps = new ArrayList<>();
     List<Step> headerSteps = new ArrayList<>();
     for (Step s : steps) {
-      if (!s.processor().handlesResponse()) {
-        continue;
-      }
-      (s.processor().readsResponseBody() ? streamSteps : headerSteps).add(s);
-    }
-    PipelineRunner.Result r = ctx.runner().runResponse(exchange, headerSteps, BodyState.ABSENT);
-    if (r instanceof PipelineRunner.Stop stop) {
-      immediate(stop);
-      return;
-    }
-    PipelineRunner.Proceed proceed = (PipelineRunner.Proceed) r;
-    Map<String, Object> metadata = new java.util.LinkedHashMap<>(proceed.metadata());
-    for (Step s : streamSteps) {
-      try {
-        if (s.processor().onSseHeaders(exchange) instanceof Outcome.Continue c) {
-          c.mutation().applyTo(exchange.mutableResponse());
-          metadata.putAll(c.mutation().metadata());
-        }
-      } catch (Exception e) {
-        // Only header decoration happens here; the stream itself is still guarded.
-        log.warn("processor '{}' failed on the stream's headers: {}", s.name(), e.toString());
+      if (s.processor().handlesResponse()) {
+        (s.processor().readsResponseBody() ? streamSteps : headerSteps).add(s);
       }
     }
-    side.sse = new SseRelay(exchange, ctx.metrics(), streamSteps);
-    ProcessingMode override = null;
-    if (side.mode == BodySendMode.BUFFERED || side.mode == BodySendMode.BUFFERED_PARTIAL) {
-      // Envoy takes both body modes from an override; the request is over, so its mode is moot.
-      override =
-          ProcessingMode.newBuilder()
-              .setRequestBodyMode(requestMode)
-              .setResponseBodyMode(BodySendMode.STREAMED)
-              .build();
-    }
-    answerHeaders(side, diff(side), false, metadata, override);
+    PipelineRunner runner = ctx.runner();
+    await(
+        runner.startResponse(exchange, headerSteps, BodyState.ABSENT),
+        ProcessingRequest.RequestCase.RESPONSE_HEADERS,
+        first -> {
+          if (first instanceof PipelineRunner.Stop stop) {
+            immediate(stop);
+            return;
+          }
+          await(
+              runner.startSseHeaders(exchange, streamSteps),
+              ProcessingRequest.RequestCase.RESPONSE_HEADERS,
+              second -> {
+                if (second instanceof PipelineRunner.Stop stop) {
+                  immediate(stop);
+                  return;
+                }
+                Map<String, Object> metadata =
+                    new LinkedHashMap<>(((PipelineRunner.Proceed) first).metadata());
+                metadata.putAll(((PipelineRunner.Proceed) second).metadata());
+                side.sse = runner.openStream(exchange, streamSteps);
+                ProcessingMode override = null;
+                if (side.mode == BodySendMode.BUFFERED
+                    || side.mode == BodySendMode.BUFFERED_PARTIAL) {
+                  // Envoy takes both body modes from an override; the request is over, so its
+                  // mode is moot.
+                  override =
+                      ProcessingMode.newBuilder()
+                          .setRequestBodyMode(requestMode)
+                          .setResponseBodyMode(BodySendMode.STREAMED)
+                          .build();
+                }
+                send(EnvoyAnswers.headers(side.dir, diff(side), false, metadata, override));
+              });
+        });
   }
 
   // ---------------------------------------------------------------- body
 
   private void onBody(Side side, HttpBody b) {
+    if (!side.headersSeen) {
+      bodyWithoutHeaders(side);
+    }
     byte[] chunk = b.getBody().toByteArray();
     boolean eos = b.getEndOfStream();
+    side.received += chunk.length;
     if (side.sse != null) {
       sseChunk(side, chunk, eos);
       return;
     }
     if (!side.collect) {
-      passBody(side, b);
+      passBody(side, chunk, eos);
       return;
     }
-    if (side.size() + (long) chunk.length > ctx.maxBodyBytes()) {
-      tooLarge(side);
+    if (side.received > ctx.maxBodyBytes()) {
+      refuse(
+          side,
+          side.dir == Direction.REQUEST ? 413 : 500,
+          "body_too_large",
+          "the "
+              + side.dir.label()
+              + " body exceeds the limit of "
+              + ctx.maxBodyBytes()
+              + " bytes");
       return;
     }
+    if (!ctx.bodyBudget().tryAcquire(chunk.length)) {
+      ctx.metrics().errors.labelValues("body_budget").inc();
+      side.collect = false;
+      immediate(
+          ctx.runner()
+              .serverRejection(
+                  exchange(),
+                  side.dir,
+                  new Block(
+                      503,
+                      "overloaded",
+                      "",
+                      "the server holds too many bodies at once; retry",
+                      true,
+                      null)));
+      return;
+    }
+    side.held += chunk.length;
     if (side.body.size() == 0 && side.firstChunk == null) {
       side.firstChunk = chunk; // most bodies are one message: keep it without copying
     } else {
@@ -347,30 +520,46 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
       side.body.writeBytes(chunk);
     }
     switch (side.mode) {
-      case BUFFERED -> complete(side, true);
       case BUFFERED_PARTIAL -> {
         if (eos || lengthMatches(side)) {
-          complete(side, true);
+          complete(side, true, false);
         } else {
-          incomplete(side);
+          refuse(
+              side,
+              side.dir == Direction.REQUEST ? 413 : 500,
+              "body_too_large",
+              "the "
+                  + side.dir.label()
+                  + " body exceeds Envoy's buffer (BUFFERED_PARTIAL sent only part of it), so it"
+                  + " cannot be inspected");
         }
       }
       case STREAMED -> {
         if (eos) {
-          complete(side, true);
+          complete(side, true, false);
         } else {
           // Answer at once, unchanged: Envoy holds trailers while any chunk awaits its answer,
           // so holding chunks back would stall a body that ends with trailers.
-          sendBody(side, null, null, Map.of());
+          send(EnvoyAnswers.body(side.dir, null, null, false, Map.of()));
         }
       }
       case FULL_DUPLEX_STREAMED -> {
         if (eos) {
-          complete(side, false);
+          complete(side, false, false);
         }
       }
-      default -> complete(side, true);
+      default -> complete(side, true, false); // BUFFERED: the one message is the whole body
     }
+  }
+
+  /**
+   * A body arrived without headers (header mode SKIP): set the direction up with empty headers, so
+   * that the steps that read the body run on it.
+   */
+  private void bodyWithoutHeaders(Side side) {
+    setUp(side, new Headers(), true, false);
+    Plan plan = plan(side);
+    side.collect = plan.work && plan.readsBody;
   }
 
   private boolean lengthMatches(Side side) {
@@ -382,169 +571,141 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     }
   }
 
-  private void passBody(Side side, HttpBody b) {
+  private void passBody(Side side, byte[] chunk, boolean eos) {
     if (side.mode == BodySendMode.FULL_DUPLEX_STREAMED) {
       // Envoy keeps no copy in FULL_DUPLEX: what we do not send back is lost.
-      streamBack(side, b.getBody().toByteArray(), b.getEndOfStream(), Map.of());
+      sendAll(EnvoyAnswers.streamed(side.dir, chunk, eos, Map.of()));
     } else {
-      sendBody(side, null, null, Map.of());
+      send(EnvoyAnswers.body(side.dir, null, null, false, Map.of()));
     }
   }
 
   private void sseChunk(Side side, byte[] chunk, boolean eos) {
-    byte[] processed = side.sse.onChunk(chunk, eos);
-    Map<String, Object> md = side.sse.drainMetadata();
-    if (side.mode == BodySendMode.FULL_DUPLEX_STREAMED) {
-      streamBack(side, processed, eos, md);
-      return;
-    }
-    BodyMutation mutation =
-        processed.length == 0
-            ? BodyMutation.newBuilder().setClearBody(true).build()
-            : BodyMutation.newBuilder().setBody(ByteString.copyFrom(processed)).build();
-    sendBody(side, mutation, null, md);
+    StreamRun sse = side.sse;
+    await(
+        ctx.runner().streamChunk(sse, chunk, eos),
+        phaseOf(side, false),
+        processed -> {
+          Map<String, Object> md = sse.drainMetadata();
+          if (side.mode == BodySendMode.FULL_DUPLEX_STREAMED) {
+            sendAll(EnvoyAnswers.streamed(side.dir, processed, eos, md));
+            return;
+          }
+          // An unchanged chunk goes on as Envoy holds it: no copy of it in the answer.
+          BodyMutation bm =
+              Arrays.equals(processed, chunk) ? null : EnvoyAnswers.replace(processed);
+          send(EnvoyAnswers.body(side.dir, bm, null, false, md));
+        });
   }
 
-  private void onTrailers(Side side) {
+  private void onTrailers(Side side, HttpTrailers t) {
     side.trailersSeen = true;
+    Headers trailers = EnvoyMessages.headers(t.getTrailers());
+    if (side.dir == Direction.REQUEST) {
+      exchange().setRequestTrailers(trailers);
+    } else {
+      exchange().setResponseTrailers(trailers);
+    }
     if (side.collect && side.sse == null) {
       // The body (if any) is complete: trailers come after the last body chunk.
-      complete(side, false);
-      if (finished) {
-        return;
-      }
+      complete(side, false, true);
+      return;
     }
-    ProcessingResponse.Builder r = ProcessingResponse.newBuilder();
-    if (side.dir == Direction.REQUEST) {
-      r.setRequestTrailers(TrailersResponse.getDefaultInstance());
-    } else {
-      r.setResponseTrailers(TrailersResponse.getDefaultInstance());
-    }
-    send(r.build());
+    send(EnvoyAnswers.trailers(side.dir));
   }
 
   /**
    * The body is complete: run the pipeline and answer. {@code answerBodyMessage} is false for
-   * FULL_DUPLEX, where the answer is headers then streamed chunks.
+   * FULL_DUPLEX (the answer is headers then streamed chunks) and when trailers ended the body;
+   * {@code answerTrailers} sends the trailers answer after the rest.
    */
-  private void complete(Side side, boolean answerBodyMessage) {
-    if (!side.collect) {
-      return;
-    }
+  private void complete(Side side, boolean answerBodyMessage, boolean answerTrailers) {
     side.collect = false;
-    side.passThrough = true;
     HttpMessage message = message(side);
     byte[] original = side.bytes();
+    side.firstChunk = null;
+    side.body.reset();
     message.replaceBodyFromWire(original);
-    PipelineRunner.Result r = run(side, BodyState.PRESENT);
-    if (r instanceof PipelineRunner.Stop stop) {
-      immediate(stop);
-      return;
-    }
-    PipelineRunner.Proceed p = (PipelineRunner.Proceed) r;
+    await(
+        start(side, BodyState.PRESENT),
+        phaseOf(side, false),
+        r -> {
+          release(side);
+          if (r instanceof PipelineRunner.Stop stop) {
+            immediate(stop);
+            return;
+          }
+          answerCompleted(side, (PipelineRunner.Proceed) r, original, answerBodyMessage);
+          if (answerTrailers) {
+            send(EnvoyAnswers.trailers(side.dir));
+          }
+        });
+  }
+
+  private void answerCompleted(
+      Side side, PipelineRunner.Proceed p, byte[] original, boolean answerBodyMessage) {
+    HttpMessage message = message(side);
     byte[] body = message.rawBody();
     boolean bodyChanged = body != original;
     if (side.mode == BodySendMode.FULL_DUPLEX_STREAMED) {
       if (bodyChanged) {
         message.headers().remove("content-length");
       }
-      answerHeaders(side, diff(side), p.clearRouteCache(), p.metadata(), null);
-      streamBack(side, body, !side.trailersSeen, Map.of());
+      if (side.headersSent) {
+        send(EnvoyAnswers.headers(side.dir, diff(side), p.clearRouteCache(), p.metadata(), null));
+      } else if (!EnvoyMessages.isEmpty(diff(side))) {
+        dropped(side); // no headers message to carry the changes
+      }
+      sendAll(
+          EnvoyAnswers.streamed(
+              side.dir, body, !side.trailersSeen, side.headersSent ? Map.of() : p.metadata()));
       return;
     }
     if (side.mode == BodySendMode.STREAMED) {
       // Every chunk already went on unchanged: only a rejection can still take effect.
       if (bodyChanged || !EnvoyMessages.isEmpty(diff(side))) {
-        ctx.metrics().droppedMutations.labelValues(side.dir.label()).inc();
-        log.debug(
-            "{} changes dropped: body mode STREAMED forwards data before the pipeline can run"
-                + " (use BUFFERED or FULL_DUPLEX_STREAMED to change bodies or headers)",
-            side.dir.label());
+        dropped(side);
       }
       if (answerBodyMessage) {
-        sendBody(side, null, null, p.metadata());
+        send(EnvoyAnswers.body(side.dir, null, null, false, p.metadata()));
       }
       return;
     }
     if (!answerBodyMessage) {
       return;
     }
-    BodyMutation bm = null;
-    if (bodyChanged) {
-      bm =
-          body.length == 0
-              ? BodyMutation.newBuilder().setClearBody(true).build()
-              : BodyMutation.newBuilder().setBody(ByteString.copyFrom(body)).build();
-    }
     if (bodyChanged && side.original.contains("content-length")) {
       // With BUFFERED and headers SEND, content-length is ours to keep right (else Envoy 500s).
       message.headers().set("content-length", Integer.toString(body.length));
     }
-    HeaderMutation hm = diff(side);
-    sendBody(side, bm, hm, p.metadata(), p.clearRouteCache());
+    BodyMutation bm = bodyChanged ? EnvoyAnswers.replace(body) : null;
+    send(EnvoyAnswers.body(side.dir, bm, diff(side), p.clearRouteCache(), p.metadata()));
   }
 
-  private void incomplete(Side side) {
+  private void dropped(Side side) {
+    ctx.metrics().droppedMutations.labelValues(side.dir.label()).inc();
+    log.debug(
+        "{} changes dropped: body mode STREAMED (or skipped headers) forwards data before the"
+            + " pipeline can run (use BUFFERED or FULL_DUPLEX_STREAMED to change bodies or headers)",
+        side.dir.label());
+  }
+
+  /** Refuses a body the server will not inspect (over the limit, or truncated by Envoy). */
+  private void refuse(Side side, int status, String reason, String message) {
     side.collect = false;
-    int status = side.dir == Direction.REQUEST ? 413 : 500;
+    release(side);
+    ctx.metrics().errors.labelValues(reason).inc();
     immediate(
         ctx.runner()
             .serverRejection(
-                exchange(),
-                side.dir,
-                Block.of(
-                    status,
-                    side.dir == Direction.REQUEST
-                        ? "request_body_too_large"
-                        : "response_body_too_large",
-                    "the "
-                        + side.dir.label()
-                        + " body exceeds Envoy's buffer (BUFFERED_PARTIAL sent only part of it), so"
-                        + " it cannot be inspected")));
+                exchange(), side.dir, Block.of(status, side.dir.label() + "_" + reason, message)));
   }
 
-  private void tooLarge(Side side) {
-    side.collect = false;
-    ctx.metrics().errors.labelValues("body_too_large").inc();
-    boolean req = side.dir == Direction.REQUEST;
-    immediate(
-        ctx.runner()
-            .serverRejection(
-                exchange(),
-                side.dir,
-                Block.of(
-                    req ? 413 : 500,
-                    req ? "request_body_too_large" : "response_body_too_large",
-                    "the "
-                        + side.dir.label()
-                        + " body exceeds the limit of "
-                        + ctx.maxBodyBytes()
-                        + " bytes")));
-  }
-
-  /**
-   * FULL_DUPLEX answer: the bytes in chunks of at most 64 KiB, end_of_stream on the last when
-   * {@code eosOnLast}; metadata rides on the first chunk.
-   */
-  private void streamBack(Side side, byte[] body, boolean eosOnLast, Map<String, Object> md) {
-    int off = 0;
-    Map<String, Object> metadata = md;
-    do {
-      int n = Math.min(MAX_STREAMED_CHUNK, body.length - off);
-      boolean last = off + n >= body.length;
-      CommonResponse cr =
-          CommonResponse.newBuilder()
-              .setBodyMutation(
-                  BodyMutation.newBuilder()
-                      .setStreamedResponse(
-                          StreamedBodyResponse.newBuilder()
-                              .setBody(ByteString.copyFrom(body, off, n))
-                              .setEndOfStream(last && eosOnLast)))
-              .build();
-      send(withMetadata(bodyResponse(side.dir, cr).toBuilder(), metadata).build());
-      metadata = Map.of();
-      off += n;
-    } while (off < body.length);
+  private void release(Side side) {
+    ctx.bodyBudget().release(side.held);
+    side.held = 0;
+    side.firstChunk = null;
+    side.body.reset();
   }
 
   // ---------------------------------------------------------------- helpers
@@ -555,99 +716,42 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
         : exchange().mutableResponse();
   }
 
-  private PipelineRunner.Result run(Side side, BodyState body) {
+  private CompletableFuture<PipelineRunner.Result> start(Side side, BodyState body) {
     return side.dir == Direction.REQUEST
-        ? ctx.runner().runRequest(exchange(), steps, body)
-        : ctx.runner().runResponse(exchange(), steps, body);
+        ? ctx.runner().startRequest(exchange(), steps, body)
+        : ctx.runner().startResponse(exchange(), steps, body);
+  }
+
+  private static ProcessingRequest.RequestCase phaseOf(Side side, boolean headers) {
+    if (side.dir == Direction.REQUEST) {
+      return headers
+          ? ProcessingRequest.RequestCase.REQUEST_HEADERS
+          : ProcessingRequest.RequestCase.REQUEST_BODY;
+    }
+    return headers
+        ? ProcessingRequest.RequestCase.RESPONSE_HEADERS
+        : ProcessingRequest.RequestCase.RESPONSE_BODY;
   }
 
   private HeaderMutation diff(Side side) {
     return EnvoyMessages.diff(side.original, message(side).headers());
   }
 
-  private void answerHeaders(
-      Side side,
-      HeaderMutation hm,
-      boolean clearRouteCache,
-      Map<String, Object> metadata,
-      ProcessingMode override) {
-    side.headersDeferred = false;
-    CommonResponse.Builder cr = CommonResponse.newBuilder();
-    if (!EnvoyMessages.isEmpty(hm)) {
-      cr.setHeaderMutation(hm);
-      // Envoy honours clear_route_cache only on the request side with a header mutation.
-      cr.setClearRouteCache(clearRouteCache && side.dir == Direction.REQUEST);
-    }
-    HeadersResponse h = HeadersResponse.newBuilder().setResponse(cr).build();
-    ProcessingResponse.Builder r = ProcessingResponse.newBuilder();
-    if (side.dir == Direction.REQUEST) {
-      r.setRequestHeaders(h);
-    } else {
-      r.setResponseHeaders(h);
-    }
-    if (override != null) {
-      r.setModeOverride(override);
-    }
-    send(withMetadata(r, metadata).build());
-  }
-
-  private void sendBody(Side side, BodyMutation bm, HeaderMutation hm, Map<String, Object> md) {
-    sendBody(side, bm, hm, md, false);
-  }
-
-  private void sendBody(
-      Side side,
-      BodyMutation bm,
-      HeaderMutation hm,
-      Map<String, Object> md,
-      boolean clearRouteCache) {
-    CommonResponse.Builder cr = CommonResponse.newBuilder();
-    if (bm != null) {
-      cr.setBodyMutation(bm);
-    }
-    if (hm != null && !EnvoyMessages.isEmpty(hm)) {
-      cr.setHeaderMutation(hm);
-      cr.setClearRouteCache(clearRouteCache && side.dir == Direction.REQUEST);
-    }
-    send(withMetadata(bodyResponse(side.dir, cr.build()).toBuilder(), md).build());
-  }
-
-  private static ProcessingResponse bodyResponse(Direction dir, CommonResponse cr) {
-    BodyResponse b = BodyResponse.newBuilder().setResponse(cr).build();
-    ProcessingResponse.Builder r = ProcessingResponse.newBuilder();
-    if (dir == Direction.REQUEST) {
-      r.setRequestBody(b);
-    } else {
-      r.setResponseBody(b);
-    }
-    return r.build();
-  }
-
-  private static ProcessingResponse.Builder withMetadata(
-      ProcessingResponse.Builder r, Map<String, Object> md) {
-    if (!md.isEmpty()) {
-      r.setDynamicMetadata(
-          EnvoyMessages.struct(
-              Map.of(Rejections.METADATA_NAMESPACE, EnvoyMessages.value(md).getStructValue())));
-    }
-    return r;
-  }
-
   private void immediate(PipelineRunner.Stop stop) {
     finished = true;
-    String details =
-        stop.rejection() == null
-            ? "payload_processor_response"
-            : "payload_processor_" + stop.rejection().getReason();
-    ProcessingResponse.Builder r =
-        ProcessingResponse.newBuilder()
-            .setImmediateResponse(
-                EnvoyMessages.immediate(stop.status(), stop.headers(), stop.body(), details));
-    send(withMetadata(r, stop.metadata()).build());
+    release(request);
+    release(response);
+    send(EnvoyAnswers.immediate(stop));
+  }
+
+  private void sendAll(List<ProcessingResponse> rs) {
+    for (ProcessingResponse r : rs) {
+      send(r);
+    }
   }
 
   private void send(ProcessingResponse r) {
-    if (observability) {
+    if (observability || closed) {
       return; // Envoy ignores every answer in observability mode; do not even send them
     }
     out.onNext(r);
@@ -661,14 +765,23 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     Status s = Status.fromThrowable(t);
     if (s.getCode() != Status.Code.CANCELLED) {
       ctx.metrics().errors.labelValues("stream_error").inc();
-      log.warn("ext_proc stream ended with {} (request {})", s, requestId());
+      serial.execute(() -> log.warn("ext_proc stream ended with {} (request {})", s, requestId()));
     }
-    close();
+    serial.execute(this::cancelled);
   }
 
   @Override
   public void onCompleted() {
-    // Envoy's graceful close (and load drivers such as h2load) half-close and wait for OK.
+    // Envoy's graceful close (and load drivers such as h2load) half-close and wait for OK, after
+    // the answers to what they sent.
+    serial.execute(this::completeCall);
+  }
+
+  private void completeCall() {
+    halfClosed = true;
+    if (busy) {
+      return; // finished when the run in progress completes (see resume)
+    }
     close();
     try {
       out.onCompleted();
@@ -677,11 +790,19 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     }
   }
 
-  private boolean closed;
+  /** The stream ended under us (Envoy's reset): stop work in flight, answer nothing more. */
+  private void cancelled() {
+    if (running != null) {
+      running.cancel(false);
+    }
+    close();
+  }
 
   private void close() {
     if (!closed) {
       closed = true;
+      release(request);
+      release(response);
       ctx.metrics().streamsActive.dec();
       log.debug("exchange {} done in {} us", requestId(), (System.nanoTime() - startNanos) / 1000);
     }

@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -134,5 +135,89 @@ class BatchCommandTest {
         .singleElement()
         .satisfies(j -> assertThat(j.at("/response/body").has("system_fingerprint")).isFalse());
     assertThat(Files.size(dir.resolve("rejects.jsonl"))).isZero();
+  }
+
+  private int batchTo(Path output, Path rejects, Path report) throws Exception {
+    Path config = write(dir, "pipeline.yaml", BatchTestSupport.REQUEST_PIPELINE);
+    Path in = dir.resolve("in.jsonl");
+    if (!Files.exists(in)) {
+      write(dir, "in.jsonl", requestLine("a", "{\"tier\":\"x\",\"model\":\"m\"}") + "\n");
+    }
+    return Main.run(
+        "batch",
+        "--config",
+        config.toString(),
+        "--input",
+        in.toString(),
+        "--output",
+        output.toString(),
+        "--rejects",
+        rejects.toString(),
+        "--report",
+        report.toString());
+  }
+
+  private List<String> partialFiles() throws Exception {
+    try (var s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".partial")).toList();
+    }
+  }
+
+  @Test
+  void refusesOneFileInTwoRolesThroughSymbolicAndHardLinks() throws Exception {
+    Path out = write(dir, "out.jsonl", "previous\n");
+    Path sym = Files.createSymbolicLink(dir.resolve("sym.jsonl"), out);
+    Path hard = Files.createLink(dir.resolve("hard.json"), out);
+    assertThat(batchTo(out, sym, dir.resolve("r.json"))).isEqualTo(2);
+    assertThat(stderr()).contains("are the same file");
+    assertThat(batchTo(out, dir.resolve("rej.jsonl"), hard)).isEqualTo(2);
+    assertThat(batchTo(dir.resolve("o.jsonl"), dir.resolve("o.jsonl"), dir.resolve("r.json")))
+        .isEqualTo(2);
+    assertThat(batchTo(dir.resolve("in.jsonl"), dir.resolve("x.jsonl"), dir.resolve("r.json")))
+        .isEqualTo(2);
+    // A partial file's name that is another role's target is refused too.
+    assertThat(
+            batchTo(dir.resolve("o.jsonl"), dir.resolve("o.jsonl.partial"), dir.resolve("r.json")))
+        .isEqualTo(2);
+    assertThat(Files.readString(out)).isEqualTo("previous\n");
+    assertThat(partialFiles()).isEmpty();
+    assertThat(dir.resolve("rej.jsonl")).doesNotExist();
+  }
+
+  @Test
+  void anUnwritableReportFailsBeforeAnyLineRuns() throws Exception {
+    assertThat(
+            batchTo(
+                dir.resolve("out.jsonl"),
+                dir.resolve("rej.jsonl"),
+                Path.of("/nonexistent/dir/r.json")))
+        .isEqualTo(2);
+    assertThat(stderr()).contains("/nonexistent/dir").contains("no such directory");
+    assertThat(dir.resolve("out.jsonl")).doesNotExist();
+    assertThat(partialFiles()).isEmpty();
+  }
+
+  @Test
+  void aFailedRunLeavesThePreviousResultsAsTheyWere() throws Exception {
+    write(dir, "out.jsonl", "previous output\n");
+    write(dir, "rejects.jsonl", "previous rejects\n");
+    write(dir, "report.json", "{}");
+    String input = requestLine("a", "{\"tier\":\"x\",\"model\":\"m\"}") + "\nnope\n";
+    assertThat(batch(BatchTestSupport.REQUEST_PIPELINE, input)).isEqualTo(1);
+    assertThat(stderr()).contains("line 2").contains("nothing written");
+    assertThat(Files.readString(dir.resolve("out.jsonl"))).isEqualTo("previous output\n");
+    assertThat(Files.readString(dir.resolve("rejects.jsonl"))).isEqualTo("previous rejects\n");
+    assertThat(Files.readString(dir.resolve("report.json"))).isEqualTo("{}");
+    assertThat(partialFiles()).isEmpty();
+  }
+
+  @Test
+  void resumeNeedsAnInterruptedRun() throws Exception {
+    String input = requestLine("a", "{\"tier\":\"x\",\"model\":\"m\"}") + "\n";
+    assertThat(batch(BatchTestSupport.REQUEST_PIPELINE, input, "--resume")).isEqualTo(2);
+    assertThat(stderr()).contains("nothing to resume");
+    assertThat(batch(BatchTestSupport.REQUEST_PIPELINE, input)).isZero();
+    assertThat(batch(BatchTestSupport.REQUEST_PIPELINE, input, "--resume")).isEqualTo(2);
+    assertThat(stderr()).contains("is complete");
   }
 }

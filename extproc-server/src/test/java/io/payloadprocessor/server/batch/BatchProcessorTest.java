@@ -35,7 +35,7 @@ class BatchProcessorTest {
   @TempDir Path dir;
 
   private BatchReport run(Pipeline pipeline, BatchOptions options, String input)
-      throws IOException, MalformedLineException {
+      throws IOException, MalformedLineException, BatchFiles.SetupException {
     Path in = write(dir, "in.jsonl", input);
     try (BatchProcessor p = new BatchProcessor(pipeline, options)) {
       return p.run(
@@ -162,8 +162,12 @@ class BatchProcessorTest {
         .isInstanceOf(MalformedLineException.class)
         .hasMessageContaining("line 3")
         .satisfies(e -> assertThat(((MalformedLineException) e).line()).isEqualTo(3));
-    // The lines before it are written; nothing after it.
-    assertThat(ids(readJsonl(dir.resolve("out.jsonl")))).containsExactly("a", "b");
+    // A failed run writes nothing, and leaves no partial files behind.
+    assertThat(dir.resolve("out.jsonl")).doesNotExist();
+    assertThat(dir.resolve("rejects.jsonl")).doesNotExist();
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".partial"));
+    }
   }
 
   @Test
@@ -327,6 +331,49 @@ class BatchProcessorTest {
     assertThat(rejects.get(0).at("/error/reason").asText()).isEqualTo("request_body_too_large");
     assertThat(rejects.get(0).at("/error/status").asInt()).isEqualTo(413);
     assertThat(r.rejected()).isEqualTo(1);
+  }
+
+  @Test
+  void aBodyOverTheParsersLimitIsA413RejectNotAMalformedLine() throws Exception {
+    // A 17 MiB string is over the JSON parser's string limit (16 MiB) as well as the body limit.
+    String input =
+        requestLine("a", "{\"tier\":\"x\",\"model\":\"m\"}")
+            + "\n"
+            + requestLine("huge", "{\"tier\":\"x\",\"model\":\"" + "a".repeat(17 << 20) + "\"}")
+            + "\n"
+            + requestLine("c", "{\"tier\":\"x\",\"model\":\"m\"}")
+            + "\n";
+    BatchReport r = run(load(dir, BatchTestSupport.REQUEST_PIPELINE), options(), input);
+    List<JsonNode> rejects = readJsonl(dir.resolve("rejects.jsonl"));
+    assertThat(rejects).hasSize(1);
+    assertThat(rejects.get(0).get("custom_id").asText()).isEqualTo("huge");
+    assertThat(rejects.get(0).get("line").asLong()).isEqualTo(2);
+    assertThat(rejects.get(0).at("/error/reason").asText()).isEqualTo("request_body_too_large");
+    assertThat(rejects.get(0).at("/error/status").asInt()).isEqualTo(413);
+    assertThat(rejects.get(0).at("/error/request_id").asText()).isEqualTo("huge");
+    assertThat(ids(readJsonl(dir.resolve("out.jsonl")))).containsExactly("a", "c");
+    assertThat(r.malformed()).isZero();
+  }
+
+  @Test
+  void aLineOverTheLineLimitIsA413RejectWithTheCustomIdFromItsStart() throws Exception {
+    String input =
+        requestLine("long", "{\"tier\":\"x\",\"model\":\"" + "b".repeat(5000) + "\"}")
+            + "\n"
+            + requestLine("short", "{\"tier\":\"x\",\"model\":\"m\"}")
+            + "\n";
+    BatchReport r =
+        run(
+            load(dir, BatchTestSupport.REQUEST_PIPELINE),
+            options().withMaxBodyBytes(1024).withMaxLineBytes(2048),
+            input);
+    List<JsonNode> rejects = readJsonl(dir.resolve("rejects.jsonl"));
+    assertThat(rejects).hasSize(1);
+    assertThat(rejects.get(0).get("custom_id").asText()).isEqualTo("long");
+    assertThat(rejects.get(0).at("/error/status").asInt()).isEqualTo(413);
+    assertThat(ids(readJsonl(dir.resolve("out.jsonl")))).containsExactly("short");
+    assertThat(r.rejected()).isEqualTo(1);
+    assertThat(r.malformed()).isZero();
   }
 
   /**

@@ -20,19 +20,23 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class PipelineRunnerTest {
-  private final ExecutorService pool = Executors.newCachedThreadPool();
+  private final StepScheduler pool = StepScheduler.create(2);
   private final PipelineRunner runner =
       new PipelineRunner(pool, Duration.ofMillis(400), new ServerMetrics(new PrometheusRegistry()));
 
   @AfterEach
   void tearDown() {
-    pool.shutdownNow();
+    pool.close();
   }
 
   /** A test processor: a lambda for the request part plus flags. */
@@ -281,6 +285,273 @@ class PipelineRunnerTest {
                     List.of(step("r", FailureMode.FAIL_CLOSED, 100, reader)),
                     BodyState.UNAVAILABLE)))
         .isEqualTo(500);
+  }
+
+  /** An async step: answers (or never answers) through a future it exposes. */
+  private static final class AsyncStep implements Processor {
+    final CompletableFuture<Outcome> future = new CompletableFuture<>();
+    final AtomicInteger calls = new AtomicInteger();
+    final List<String> sawHeader = new CopyOnWriteArrayList<>();
+    private final String header;
+    private final boolean concurrent;
+
+    AsyncStep(String header, boolean concurrent) {
+      this.header = header;
+      this.concurrent = concurrent;
+    }
+
+    @Override
+    public boolean readsRequestBody() {
+      return false;
+    }
+
+    @Override
+    public Execution execution() {
+      return Execution.ASYNC;
+    }
+
+    @Override
+    public boolean mayRunConcurrently() {
+      return concurrent;
+    }
+
+    @Override
+    public Outcome onRequest(Exchange exchange) {
+      throw new AssertionError("the runner must call onRequestAsync");
+    }
+
+    @Override
+    public CompletionStage<Outcome> onRequestAsync(Exchange exchange) {
+      calls.incrementAndGet();
+      sawHeader.add(String.valueOf(exchange.request().headers().get(header)));
+      // A re-run after an earlier step's change gets a fresh answer equal to the first one.
+      return calls.get() == 1 ? future : future.thenApply(o -> o);
+    }
+  }
+
+  @Test
+  void cpuStepIsSettledAtItsDeadlineAndItsThreadInterrupted() throws Exception {
+    CountDownLatch interrupted = new CountDownLatch(1);
+    Fn spin =
+        new Fn(
+            e -> {
+              while (!Thread.currentThread().isInterrupted()) {
+                Thread.onSpinWait();
+              }
+              interrupted.countDown();
+              return Outcome.proceed();
+            },
+            false,
+            true);
+    long t0 = System.nanoTime();
+    PipelineRunner.Result r =
+        runner.runRequest(
+            exchange("{}"),
+            List.of(step("spin", FailureMode.FAIL_CLOSED, 100, spin)),
+            BodyState.PRESENT);
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(((PipelineRunner.Stop) r).rejection().getReason()).isEqualTo("timeout");
+    assertThat(ms).isBetween(90L, 190L); // the deadline, not whenever the step gives up
+    assertThat(interrupted.await(2, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void asyncStepParksNoThreadAndIsCancelledAtItsDeadline() {
+    AsyncStep never = new AsyncStep("x", false);
+    CompletableFuture<PipelineRunner.Result> f =
+        runner.startRequest(
+            exchange("{}"),
+            List.of(
+                step("remote", FailureMode.FAIL_OPEN, 80, never),
+                step("next", FailureMode.FAIL_CLOSED, 100, setHeader("x-next", "1"))),
+            BodyState.PRESENT);
+    assertThat(f).isNotDone(); // returned at once: nothing waits on the calling thread
+    PipelineRunner.Result r = f.join();
+    assertThat(r).isInstanceOf(PipelineRunner.Proceed.class);
+    assertThat(never.future).isCancelled();
+  }
+
+  @Test
+  void cancellingTheRunCancelsTheStepItWaitsFor() {
+    AsyncStep never = new AsyncStep("x", false);
+    CompletableFuture<PipelineRunner.Result> f =
+        runner.startRequest(
+            exchange("{}"),
+            List.of(step("remote", FailureMode.FAIL_CLOSED, 5000, never)),
+            BodyState.PRESENT);
+    f.cancel(false);
+    assertThat(never.future).isCancelled();
+  }
+
+  @Test
+  void concurrentStepsAllStartAtOnceAndTheFirstRejectionInOrderWins() {
+    AsyncStep first = new AsyncStep("x", true);
+    AsyncStep second = new AsyncStep("x", true);
+    CompletableFuture<PipelineRunner.Result> f =
+        runner.startRequest(
+            exchange("{}"),
+            List.of(
+                step("first", FailureMode.FAIL_CLOSED, 2000, first),
+                step("second", FailureMode.FAIL_CLOSED, 2000, second)),
+            BodyState.PRESENT);
+    assertThat(second.calls).hasValue(1); // started before the first answered
+    second.future.complete(Outcome.reject(Block.of(403, "second_says_no", "no")));
+    assertThat(f).isNotDone(); // the first, earlier in order, may still reject
+    first.future.complete(Outcome.reject(Block.of(403, "first_says_no", "no")));
+    assertThat(((PipelineRunner.Stop) f.join()).rejection().getProcessor()).isEqualTo("first");
+  }
+
+  @Test
+  void aConcurrentStepWhoseInputChangedRunsAgainOnTheChangedMessage() {
+    AsyncStep first = new AsyncStep("x-flag", true);
+    AsyncStep second = new AsyncStep("x-flag", true);
+    Exchange ex = exchange("{}");
+    CompletableFuture<PipelineRunner.Result> f =
+        runner.startRequest(
+            ex,
+            List.of(
+                step("first", FailureMode.FAIL_CLOSED, 2000, first),
+                step("second", FailureMode.FAIL_CLOSED, 2000, second)),
+            BodyState.PRESENT);
+    second.future.complete(Outcome.proceed(Mutation.create().setHeader("x-second", "1")));
+    first.future.complete(Outcome.proceed(Mutation.create().setHeader("x-flag", "set")));
+    assertThat(f.join()).isInstanceOf(PipelineRunner.Proceed.class);
+    assertThat(second.calls).hasValue(2);
+    assertThat(second.sawHeader).containsExactly("null", "set");
+    assertThat(ex.request().headers().get("x-second")).isEqualTo("1");
+  }
+
+  @Test
+  void aConcurrentStepIsNotRunAgainWhenEarlierOnesOnlyAddMetadata() {
+    AsyncStep first = new AsyncStep("x", true);
+    AsyncStep second = new AsyncStep("x", true);
+    CompletableFuture<PipelineRunner.Result> f =
+        runner.startRequest(
+            exchange("{}"),
+            List.of(
+                step("first", FailureMode.FAIL_CLOSED, 2000, first),
+                step("second", FailureMode.FAIL_CLOSED, 2000, second)),
+            BodyState.PRESENT);
+    first.future.complete(Outcome.proceed(Mutation.create().metadata("k", "v")));
+    second.future.complete(Outcome.proceed());
+    assertThat(((PipelineRunner.Proceed) f.join()).metadata()).containsEntry("k", "v");
+    assertThat(second.calls).hasValue(1);
+  }
+
+  @Test
+  void optionalFailOpenStepsAreShedWhileThePoolIsOverloaded() throws Exception {
+    try (StepScheduler busy = new StepScheduler(1, 16, 16 * 1024, Duration.ofMillis(10))) {
+      PipelineRunner r =
+          new PipelineRunner(
+              busy, Duration.ofSeconds(2), new ServerMetrics(new PrometheusRegistry()));
+      CountDownLatch release = new CountDownLatch(1);
+      busy.submit(
+          () -> {
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          });
+      busy.submit(() -> {}); // waits in the queue behind the blocked task
+      Thread.sleep(30);
+      assertThat(busy.overloaded()).isTrue();
+      Step optional =
+          new Step(
+              "extra",
+              "doc",
+              Stage.PRE_ROUTING,
+              new TargetRef("gateway.networking.k8s.io", "Gateway", "gw", null),
+              FailureMode.FAIL_OPEN,
+              Duration.ofMillis(500),
+              "InProcess",
+              setHeader("x-extra", "1"),
+              true);
+      Exchange ex = exchange("{}");
+      PipelineRunner.Result result =
+          r.runRequest(
+              ex,
+              List.of(
+                  optional,
+                  step("required", FailureMode.FAIL_CLOSED, 100, setHeader("x-req", "1"))),
+              BodyState.PRESENT);
+      release.countDown();
+      assertThat(((PipelineRunner.Proceed) result).metadata())
+          .containsEntry("shed", List.of("extra"));
+      assertThat(ex.request().headers().get("x-extra")).isNull();
+      assertThat(ex.request().headers().get("x-req")).isEqualTo("1");
+    }
+  }
+
+  @Test
+  void aHeaderValueOverTheCapFailsTheStep() {
+    String big = "a".repeat(PipelineRunner.DEFAULT_MAX_HEADER_VALUE_BYTES + 1);
+    Exchange ex = exchange("{}");
+    PipelineRunner.Result r =
+        runner.runRequest(
+            ex,
+            List.of(step("copy", FailureMode.FAIL_CLOSED, 100, setHeader("x-big", big))),
+            BodyState.PRESENT);
+    assertThat(((PipelineRunner.Stop) r).rejection().getReason())
+        .isEqualTo("header_value_too_large");
+    assertThat(ex.request().headers().get("x-big")).isNull();
+    String ok = "a".repeat(PipelineRunner.DEFAULT_MAX_HEADER_VALUE_BYTES);
+    assertThat(
+            runner.runRequest(
+                exchange("{}"),
+                List.of(step("copy", FailureMode.FAIL_CLOSED, 100, setHeader("x-big", ok))),
+                BodyState.PRESENT))
+        .isInstanceOf(PipelineRunner.Proceed.class);
+  }
+
+  @Test
+  void inlineStepsReadLargeBodiesOffTheCallingThread() {
+    List<String> threads = new CopyOnWriteArrayList<>();
+    Fn reader =
+        new Fn(
+            e -> {
+              threads.add(Thread.currentThread().getName());
+              return Outcome.proceed();
+            },
+            true,
+            false);
+    List<Step> steps = List.of(step("scan", FailureMode.FAIL_CLOSED, 1000, reader));
+    runner.runRequest(exchange("{\"a\":1}"), steps, BodyState.PRESENT);
+    runner.runRequest(
+        exchange("{\"a\":\"" + "x".repeat(StepScheduler.DEFAULT_INLINE_BODY_LIMIT) + "\"}"),
+        steps,
+        BodyState.PRESENT);
+    assertThat(threads.get(0)).isEqualTo(Thread.currentThread().getName());
+    assertThat(threads.get(1)).startsWith("processor-cpu-");
+  }
+
+  @Test
+  void sseHeadersFollowTheFailureModeToo() {
+    Processor broken =
+        new Processor() {
+          @Override
+          public boolean handlesResponse() {
+            return true;
+          }
+
+          @Override
+          public Outcome onRequest(Exchange exchange) {
+            return Outcome.proceed();
+          }
+
+          @Override
+          public Outcome onSseHeaders(Exchange exchange) {
+            throw new IllegalStateException("broken");
+          }
+        };
+    Exchange ex = exchange("{}");
+    ex.setResponse(new HttpMessage(new Headers().set(":status", "200"), null, true));
+    PipelineRunner.Result closed =
+        runner.startSseHeaders(ex, List.of(step("s", FailureMode.FAIL_CLOSED, 100, broken))).join();
+    assertThat(((PipelineRunner.Stop) closed).status()).isEqualTo(500);
+    PipelineRunner.Result open =
+        runner.startSseHeaders(ex, List.of(step("s", FailureMode.FAIL_OPEN, 100, broken))).join();
+    assertThat(open).isInstanceOf(PipelineRunner.Proceed.class);
   }
 
   private static int status(PipelineRunner.Result r) {

@@ -128,11 +128,10 @@ public final class StreamingFieldExtractor {
     switch (t) {
       case VALUE_STRING:
         return FieldValue.scalar(p.getText());
-      case VALUE_NUMBER_INT:
-        return FieldValue.scalar(p.getBigIntegerValue().toString());
-      case VALUE_NUMBER_FLOAT:
-        // Canonical: no exponent, no trailing zeros (1.50 -> 1.5, 1e3 -> 1000, -0.0 -> 0).
-        return FieldValue.scalar(p.getDecimalValue().stripTrailingZeros().toPlainString());
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT:
+        // Exactly as written: converting would expand 1e999999999 into a billion digits, and any
+        // other rendering could differ from what the upstream's parser reads.
+        return FieldValue.scalar(p.getText());
       case VALUE_TRUE:
         return FieldValue.scalar("true");
       case VALUE_FALSE:

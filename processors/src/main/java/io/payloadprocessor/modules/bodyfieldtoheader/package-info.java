@@ -19,10 +19,10 @@
  *         scan: whole                     # whole (default) | untilField
  * }</pre>
  *
- * <p>Strings go in verbatim; numbers and booleans in canonical form ({@code 1.50} becomes {@code
- * 1.5}, {@code 1e3} becomes {@code 1000}); JSON null and the empty string count as missing; an
- * object or array, or a string with control characters, is a 400. The body is read decoded (gzip,
- * deflate) by a strict streaming parser: not JSON, duplicate keys or too deep is a 400 from the
- * body itself.
+ * <p>Strings go in verbatim; numbers exactly as written in the body ({@code 1.50} stays {@code
+ * 1.50}, {@code 1e3} stays {@code 1e3}: never expanded); booleans as {@code true}/{@code false};
+ * JSON null and the empty string count as missing; an object or array, or a string with control
+ * characters, is a 400. The body is read decoded (gzip, deflate) by a strict streaming parser: not
+ * JSON, duplicate keys or too deep is a 400 from the body itself.
  */
 package io.payloadprocessor.modules.bodyfieldtoheader;

@@ -30,9 +30,12 @@ public final class GuardBody {
   }
 
   /**
-   * Reads a body. JSON media types (and bodies without a media type that start like JSON) are
-   * parsed strictly (duplicate keys, depth, UTF-8: 400); {@code text/*} and untyped bodies are
-   * strict UTF-8 text; other media types are binary and not scanned.
+   * Reads a body. The content type is not a trust boundary: an upstream may parse any body as
+   * JSON, so every body that starts like JSON (first non-blank byte {@code {} or {@code [}, after
+   * an optional byte-order mark; UTF-16 and UTF-32 included) is read as JSON whatever its media
+   * type says, and must parse strictly (duplicate keys, depth, UTF-8: 400), as JSON media types
+   * must. Event streams are read as events; {@code text/*}, form, NDJSON and untyped bodies as
+   * strict UTF-8 text; other bodies (images, audio) are binary and not scanned.
    *
    * @throws BodyException as {@link MessageView#body()} and {@link MessageView#json()} do
    */
@@ -45,10 +48,14 @@ public final class GuardBody {
     if (mt.equals("text/event-stream")) {
       return new GuardBody(Form.EVENT_STREAM, null, message.text());
     }
-    if (isJson(mt) || (mt.isEmpty() && looksLikeJson(body))) {
+    boolean lines = mt.endsWith("ndjson") || mt.endsWith("jsonl") || mt.endsWith("json-seq");
+    if (isJson(mt) || (!lines && looksLikeJson(body))) {
       return new GuardBody(Form.JSON, message.json(), null);
     }
-    if (mt.isEmpty() || mt.startsWith("text/") || mt.endsWith("ndjson")) {
+    if (mt.isEmpty()
+        || mt.startsWith("text/")
+        || lines
+        || mt.equals("application/x-www-form-urlencoded")) {
       return new GuardBody(Form.TEXT, null, message.text());
     }
     return new GuardBody(Form.BINARY, null, null);
@@ -72,9 +79,16 @@ public final class GuardBody {
     return mediaType.equals("application/json") || mediaType.endsWith("+json");
   }
 
-  private static boolean looksLikeJson(byte[] body) {
-    for (byte b : body) {
-      if (b == ' ' || b == '\n' || b == '\r' || b == '\t') {
+  /**
+   * Whether the first significant byte opens a JSON object or array. Byte-order marks and zero
+   * bytes are skipped, so UTF-16 and UTF-32 JSON (which Jackson, like most JSON parsers, detects
+   * and reads) counts too.
+   */
+  static boolean looksLikeJson(byte[] body) {
+    for (int i = 0; i < body.length && i < 4096; i++) {
+      int b = body[i] & 0xff;
+      if (b == ' ' || b == '\n' || b == '\r' || b == '\t' || b == 0 || b == 0xef || b == 0xbb
+          || b == 0xbf || b == 0xfe || b == 0xff) {
         continue;
       }
       return b == '{' || b == '[';

@@ -12,11 +12,13 @@ import java.util.List;
  * choices[i].delta.content}, {@code delta.tool_calls[j].function.arguments}), completion chunks
  * ({@code choices[i].text}), Anthropic {@code content_block_delta} ({@code delta.text}, {@code
  * delta.partial_json}) and Responses API {@code response.*.delta} events. {@code last} is true when
- * the same event also ends that text (OpenAI {@code finish_reason}).
+ * the same event also ends that text (OpenAI {@code finish_reason}). Slots carry their JSON Pointer
+ * in the event's data, so a stream guard rewrites a delta with {@link JsonSplicer} and leaves every
+ * other byte of the event as the upstream sent it.
  */
 public record StreamDelta(TextSlot slot, boolean last) {
 
-  /** The deltas of one event's JSON (which the caller owns and may change); empty if none. */
+  /** The deltas of one event's JSON; empty if none. */
   public static List<StreamDelta> of(JsonNode event) {
     List<StreamDelta> out = new ArrayList<>(1);
     if (!(event instanceof ObjectNode)) {
@@ -25,19 +27,19 @@ public record StreamDelta(TextSlot slot, boolean last) {
     ObjectNode obj = (ObjectNode) event;
     String type = obj.path("type").asText("");
     if (obj.get("choices") instanceof ArrayNode) {
-      for (JsonNode c : obj.get("choices")) {
-        if (c instanceof ObjectNode) {
-          choice((ObjectNode) c, out);
+      ArrayNode choices = (ArrayNode) obj.get("choices");
+      for (int i = 0; i < choices.size(); i++) {
+        if (choices.get(i) instanceof ObjectNode) {
+          choice((ObjectNode) choices.get(i), "/choices/" + i, out);
         }
       }
     } else if (type.equals("content_block_delta") && obj.get("delta") instanceof ObjectNode) {
       ObjectNode delta = (ObjectNode) obj.get("delta");
       String channel = "b" + obj.path("index").asInt();
       if (delta.path("text").isTextual()) {
-        out.add(slot(TextSlot.ASSISTANT, Kind.CONTENT, channel, delta, "text", false));
+        out.add(slot(Kind.CONTENT, channel, delta, "/delta", "text", false));
       } else if (delta.path("partial_json").isTextual()) {
-        out.add(
-            slot(TextSlot.ASSISTANT, Kind.TOOL_ARGUMENTS, channel, delta, "partial_json", false));
+        out.add(slot(Kind.TOOL_ARGUMENTS, channel, delta, "/delta", "partial_json", false));
       }
     } else if (type.startsWith("response.")
         && type.endsWith(".delta")
@@ -45,44 +47,48 @@ public record StreamDelta(TextSlot slot, boolean last) {
       Kind kind = type.contains("arguments") ? Kind.TOOL_ARGUMENTS : Kind.CONTENT;
       String channel =
           "r" + obj.path("output_index").asInt() + "/" + obj.path("content_index").asInt();
-      out.add(slot(TextSlot.ASSISTANT, kind, channel, obj, "delta", false));
+      out.add(slot(kind, channel, obj, "", "delta", false));
     }
     return out;
   }
 
-  private static void choice(ObjectNode choice, List<StreamDelta> out) {
+  private static void choice(ObjectNode choice, String path, List<StreamDelta> out) {
     int index = choice.path("index").asInt();
     boolean last =
         !choice.path("finish_reason").isMissingNode() && !choice.get("finish_reason").isNull();
     String channel = "c" + index;
     if (choice.path("text").isTextual()) { // completions stream
-      out.add(slot(TextSlot.ASSISTANT, Kind.CONTENT, channel, choice, "text", last));
+      out.add(slot(Kind.CONTENT, channel, choice, path, "text", last));
     }
     if (!(choice.get("delta") instanceof ObjectNode)) {
       return;
     }
     ObjectNode delta = (ObjectNode) choice.get("delta");
+    String at = path + "/delta";
     if (delta.path("content").isTextual()) {
-      out.add(slot(TextSlot.ASSISTANT, Kind.CONTENT, channel, delta, "content", last));
+      out.add(slot(Kind.CONTENT, channel, delta, at, "content", last));
     }
     if (delta.path("refusal").isTextual()) {
-      out.add(slot(TextSlot.ASSISTANT, Kind.CONTENT, channel + "r", delta, "refusal", last));
+      out.add(slot(Kind.CONTENT, channel + "r", delta, at, "refusal", last));
     }
     if (delta.get("tool_calls") instanceof ArrayNode) {
-      for (JsonNode call : delta.get("tool_calls")) {
-        JsonNode fn = call.get("function");
+      ArrayNode calls = (ArrayNode) delta.get("tool_calls");
+      for (int c = 0; c < calls.size(); c++) {
+        JsonNode fn = calls.get(c).get("function");
         if (fn instanceof ObjectNode && fn.path("arguments").isTextual()) {
-          String ch = channel + "t" + call.path("index").asInt();
-          out.add(
-              slot(
-                  TextSlot.ASSISTANT, Kind.TOOL_ARGUMENTS, ch, (ObjectNode) fn, "arguments", last));
+          String ch = channel + "t" + calls.get(c).path("index").asInt();
+          String fnPath = at + "/tool_calls/" + c + "/function";
+          out.add(slot(Kind.TOOL_ARGUMENTS, ch, (ObjectNode) fn, fnPath, "arguments", last));
         }
       }
     }
   }
 
   private static StreamDelta slot(
-      String role, Kind kind, String channel, ObjectNode parent, String field, boolean last) {
-    return new StreamDelta(TextSlot.ofField(role, kind, 0, channel, parent, field), last);
+      Kind kind, String channel, ObjectNode parent, String parentPath, String field, boolean last) {
+    TextSlot s =
+        TextSlot.at(
+            TextSlot.ASSISTANT, kind, 0, parentPath + "/" + field, parent.get(field).asText());
+    return new StreamDelta(s.withChannel(channel), last);
   }
 }

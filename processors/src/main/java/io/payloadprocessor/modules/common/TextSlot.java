@@ -1,21 +1,28 @@
 package io.payloadprocessor.modules.common;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
-
 /**
  * One piece of text inside an AI request or response body (a message content, a content part, a
- * tool-call's arguments), with who wrote it and where it lives, so that a guard can read it and,
- * when it works on a copy of the tree, replace it in place.
+ * tool-call argument, a {@code user} or {@code metadata} value), decoded (JSON escapes resolved),
+ * with who wrote it and where it lives. The location is a JSON Pointer into the body ({@link
+ * #path}), plus a pointer inside the value when the value is itself a JSON document ({@link
+ * #innerPath}: tool-call {@code arguments}); {@link JsonSplicer} uses it to change the text in the
+ * body as the client wrote it, byte for byte everywhere else.
  */
 public final class TextSlot {
   /** What the text is. */
   public enum Kind {
     /** Message content written by a role (prompt, completion, tool result). */
     CONTENT,
-    /** Arguments of a tool/function call (a JSON string, or a string inside tool input). */
-    TOOL_ARGUMENTS
+    /** Arguments of a tool/function call (a string value inside the arguments). */
+    TOOL_ARGUMENTS,
+    /** The {@code name} of a message (the participant's name). */
+    NAME,
+    /** The top-level {@code user} (end-user id). */
+    USER,
+    /** A value under the top-level {@code metadata}. */
+    METADATA,
+    /** Any other string (or integer) value of the body. */
+    OTHER
   }
 
   /** Roles as guards see them, whatever the API calls them. */
@@ -29,50 +36,68 @@ public final class TextSlot {
   private final Kind kind;
   private final int messageIndex;
   private final String channel;
-  private final ObjectNode parentObject;
-  private final String field;
-  private final ArrayNode parentArray;
-  private final int index;
-  private String text;
+  private final String path;
+  private final String innerPath;
+  private final boolean number;
+  private final String group;
+  private final String text;
 
   private TextSlot(
       String role,
       Kind kind,
       int messageIndex,
       String channel,
-      ObjectNode parentObject,
-      String field,
-      ArrayNode parentArray,
-      int index,
+      String path,
+      String innerPath,
+      boolean number,
+      String group,
       String text) {
     this.role = role;
     this.kind = kind;
     this.messageIndex = messageIndex;
     this.channel = channel;
-    this.parentObject = parentObject;
-    this.field = field;
-    this.parentArray = parentArray;
-    this.index = index;
+    this.path = path;
+    this.innerPath = innerPath;
+    this.number = number;
+    this.group = group;
     this.text = text;
   }
 
-  /** The text of {@code parent.field} (which must be a string). */
-  public static TextSlot ofField(
-      String role, Kind kind, int messageIndex, String channel, ObjectNode parent, String field) {
-    return new TextSlot(
-        role, kind, messageIndex, channel, parent, field, null, -1, parent.get(field).asText());
+  /** The string value at JSON Pointer {@code path} of a body, decoded. */
+  public static TextSlot at(String role, Kind kind, int messageIndex, String path, String text) {
+    return new TextSlot(role, kind, messageIndex, "", path, null, false, null, text);
   }
 
-  /** The text of {@code parent[index]} (which must be a string). */
-  public static TextSlot ofElement(
-      String role, Kind kind, int messageIndex, String channel, ArrayNode parent, int index) {
-    return new TextSlot(
-        role, kind, messageIndex, channel, null, null, parent, index, parent.get(index).asText());
+  /** An integer value at {@code path}, as written (its digits). */
+  public static TextSlot number(
+      String role, Kind kind, int messageIndex, String path, String text) {
+    return new TextSlot(role, kind, messageIndex, "", path, null, true, null, text);
   }
 
-  /** Text that is not inside a JSON tree (a plain-text body); {@link #replace} only updates it. */
+  /** Text that is not inside a JSON document (a plain-text body); it has no location. */
   public static TextSlot detached(String role, Kind kind, String text) {
-    return new TextSlot(role, kind, 0, "", null, null, null, -1, text);
+    return new TextSlot(role, kind, 0, "", null, null, false, null, text);
+  }
+
+  /** A value inside this slot's text, which is a JSON document (tool-call arguments). */
+  public TextSlot inner(String pointer, boolean isNumber, String value) {
+    return new TextSlot(role, kind, messageIndex, channel, path, pointer, isNumber, group, value);
+  }
+
+  /** The same location as one delta of a stream channel. */
+  public TextSlot withChannel(String newChannel) {
+    return new TextSlot(role, kind, messageIndex, newChannel, path, innerPath, number, group, text);
+  }
+
+  /** The same location as one part of a multi-part message content (see {@link #group}). */
+  public TextSlot withGroup(String newGroup) {
+    return new TextSlot(role, kind, messageIndex, channel, path, innerPath, number, newGroup, text);
+  }
+
+  /** The same location seen as another role/kind (e.g. strings inside Anthropic tool input). */
+  TextSlot withRole(String newRole, Kind newKind, int newMessageIndex) {
+    return new TextSlot(
+        newRole, newKind, newMessageIndex, channel, path, innerPath, number, group, text);
   }
 
   /** {@code system}, {@code user}, {@code assistant} or {@code tool}. */
@@ -97,29 +122,38 @@ public final class TextSlot {
     return channel;
   }
 
+  /** JSON Pointer of the value in the body ({@code /messages/0/content}), or null if detached. */
+  public String path() {
+    return path;
+  }
+
+  /** JSON Pointer inside the value when the value is a JSON document, or null. */
+  public String innerPath() {
+    return innerPath;
+  }
+
+  /** Whether the value is a JSON integer (its text is the digits as written). */
+  public boolean isNumber() {
+    return number;
+  }
+
+  /**
+   * The content-part list this text is one part of, when a message's content has several text parts
+   * that the model reads joined (the parts of one list share this id, the list's JSON Pointer);
+   * null otherwise.
+   */
+  public String group() {
+    return group;
+  }
+
+  /** The decoded text. */
   public String text() {
     return text;
-  }
-
-  /** Replaces the text, in the tree it was found in (callers work on a copy they own). */
-  public void replace(String newText) {
-    this.text = newText;
-    if (parentObject != null) {
-      parentObject.put(field, newText);
-    } else if (parentArray != null) {
-      parentArray.set(index, TextNode.valueOf(newText));
-    }
-  }
-
-  /** The same location seen as another role/kind (e.g. strings inside Anthropic tool input). */
-  TextSlot withRole(String newRole, Kind newKind, int newMessageIndex) {
-    return new TextSlot(
-        newRole, newKind, newMessageIndex, channel, parentObject, field, parentArray, index, text);
   }
 
   @Override
   public String toString() {
     // Never the text itself: slots end up in logs and assertion messages.
-    return "TextSlot[" + role + "," + kind + ",#" + messageIndex + "]";
+    return "TextSlot[" + role + "," + kind + ",#" + messageIndex + "," + path + "]";
   }
 }

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.payloadprocessor.modules.common.CancelScope;
 import io.payloadprocessor.modules.store.StateStore;
-import io.payloadprocessor.spi.BackendException;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Execution;
@@ -28,6 +28,8 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Routes and polices Model Context Protocol traffic (JSON-RPC 2.0 over streamable HTTP).
@@ -47,6 +49,9 @@ import java.util.Set;
  *       notifications only gets 202 with no body). {@code tools/list} results, JSON or SSE, are
  *       filtered to the allowed tools.
  * </ul>
+ *
+ * <p>Execution: {@link Execution#INLINE} unless sessions are kept in a remote store; then {@link
+ * Execution#ASYNC}, with the session lookup and writes as store futures (no thread waits on Redis).
  */
 public final class McpRouterProcessor implements Processor, AutoCloseable {
   public static final String X_MCP_METHOD = "x-mcp-method";
@@ -120,7 +125,7 @@ public final class McpRouterProcessor implements Processor, AutoCloseable {
 
   @Override
   public Execution execution() {
-    return sessions && store.isRemote() ? Execution.CPU : Execution.INLINE;
+    return sessions && store.isRemote() ? Execution.ASYNC : Execution.INLINE;
   }
 
   @Override
@@ -128,8 +133,14 @@ public final class McpRouterProcessor implements Processor, AutoCloseable {
     return policy.isActive();
   }
 
+  /** The synchronous form, for callers that may block (tests, a runner without ASYNC steps). */
   @Override
-  public Outcome onRequest(Exchange exchange) throws BodyException, BackendException {
+  public Outcome onRequest(Exchange exchange) throws Exception {
+    return CancelScope.join(onRequestAsync(exchange));
+  }
+
+  @Override
+  public CompletionStage<Outcome> onRequestAsync(Exchange exchange) {
     MessageView request = exchange.request();
     Mutation m = Mutation.create();
     for (String h : List.of(X_MCP_METHOD, X_MCP_TOOL, X_MCP_RESOURCE, X_MCP_PROMPT)) {
@@ -137,7 +148,12 @@ public final class McpRouterProcessor implements Processor, AutoCloseable {
         m.removeHeader(h);
       }
     }
-    List<JsonRpcMessage> messages = parseBody(request);
+    List<JsonRpcMessage> messages;
+    try {
+      messages = parseBody(request);
+    } catch (BodyException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     Set<String> methods = new LinkedHashSet<>();
     Set<String> tools = new LinkedHashSet<>();
     Set<String> resources = new LinkedHashSet<>();
@@ -173,27 +189,37 @@ public final class McpRouterProcessor implements Processor, AutoCloseable {
       }
     }
     if (denied != null) {
-      return deny(messages, denied);
+      return CompletableFuture.completedFuture(deny(messages, denied));
     }
     setJoined(m, X_MCP_METHOD, methods);
     setJoined(m, X_MCP_TOOL, tools);
     setJoined(m, X_MCP_RESOURCE, resources);
     setJoined(m, X_MCP_PROMPT, prompts);
     String sessionId = request.headers().get(SESSION_HEADER);
-    if (sessions && sessionId != null && !sessionId.isEmpty()) {
-      String backend = store.get(sessionKey(sessionId));
-      if (backend != null && isHeaderSafe(backend)) {
-        m.setHeader(backendHeader, backend);
-      }
+    boolean delete = "DELETE".equals(request.headers().get(":method"));
+    Pending pending = new Pending(initialize, delete, sessionId, Set.copyOf(toolsListIds));
+    if (!sessions || sessionId == null || sessionId.isEmpty()) {
+      return CompletableFuture.completedFuture(proceed(exchange, m, pending));
     }
+    CancelScope scope = new CancelScope();
+    return scope.bind(
+        scope
+            .track(store.getAsync(sessionKey(sessionId)))
+            .thenApply(
+                backend -> {
+                  if (backend != null && isHeaderSafe(backend)) {
+                    m.setHeader(backendHeader, backend);
+                  }
+                  return proceed(exchange, m, pending);
+                }));
+  }
+
+  private Outcome proceed(Exchange exchange, Mutation m, Pending pending) {
     if (clearRouteCache && !m.isEmpty()) {
       m.clearRouteCache();
     }
-    boolean delete = "DELETE".equals(request.headers().get(":method"));
     if (handlesResponse()) {
-      exchange
-          .attributes()
-          .put(attribute(), new Pending(initialize, delete, sessionId, Set.copyOf(toolsListIds)));
+      exchange.attributes().put(attribute(), pending);
     }
     return Outcome.proceed(m);
   }
@@ -278,17 +304,30 @@ public final class McpRouterProcessor implements Processor, AutoCloseable {
     return new Outcome.Respond(200, headers, body.toString().getBytes(StandardCharsets.UTF_8), md);
   }
 
+  /** The synchronous form, for callers that may block (tests, a runner without ASYNC steps). */
   @Override
-  public Outcome onResponse(Exchange exchange) throws BackendException {
+  public Outcome onResponse(Exchange exchange) throws Exception {
+    return CancelScope.join(onResponseAsync(exchange));
+  }
+
+  /** Remembers or forgets the session (the step completes when the store has it), then filters. */
+  @Override
+  public CompletionStage<Outcome> onResponseAsync(Exchange exchange) {
     Pending p = (Pending) exchange.attributes().get(attribute());
     if (p == null) {
-      return Outcome.proceed();
+      return CompletableFuture.completedFuture(Outcome.proceed());
     }
     int status = exchange.responseStatus();
     MessageView response = exchange.response();
-    if (sessions && status >= 200 && status < 300) {
-      rememberSession(exchange, p, response);
+    if (!sessions || status < 200 || status >= 300) {
+      return CompletableFuture.completedFuture(filtered(p, response));
     }
+    CancelScope scope = new CancelScope();
+    return scope.bind(
+        scope.track(rememberSession(exchange, p, response)).thenApply(v -> filtered(p, response)));
+  }
+
+  private Outcome filtered(Pending p, MessageView response) {
     if (!policy.isActive() || p.toolsListIds().isEmpty() || !response.hasBody()) {
       return Outcome.proceed();
     }
@@ -307,8 +346,8 @@ public final class McpRouterProcessor implements Processor, AutoCloseable {
     }
   }
 
-  private void rememberSession(Exchange exchange, Pending p, MessageView response)
-      throws BackendException {
+  private CompletableFuture<Void> rememberSession(
+      Exchange exchange, Pending p, MessageView response) {
     if (p.initialize()) {
       String session = response.headers().get(SESSION_HEADER);
       String backend = response.headers().get(backendResponseHeader);
@@ -316,11 +355,12 @@ public final class McpRouterProcessor implements Processor, AutoCloseable {
         backend = exchange.request().headers().get(backendHeader);
       }
       if (session != null && !session.isEmpty() && backend != null && isHeaderSafe(backend)) {
-        store.put(sessionKey(session), backend, sessionTtl);
+        return store.putAsync(sessionKey(session), backend, sessionTtl);
       }
     } else if (p.delete() && p.sessionId() != null) {
-      store.delete(sessionKey(p.sessionId()));
+      return store.deleteAsync(sessionKey(p.sessionId()));
     }
+    return CompletableFuture.completedFuture(null);
   }
 
   private static Outcome filterBufferedStream(MessageView response, ToolsListFilter filter)

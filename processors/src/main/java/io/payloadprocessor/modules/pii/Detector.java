@@ -3,8 +3,8 @@ package io.payloadprocessor.modules.pii;
 import java.util.List;
 
 /**
- * Finds one kind of personal data or secret in text: a regex proposes candidates and a validator
- * keeps only the real ones (checksums, number plans, structure).
+ * Finds one kind of personal data or secret in text: candidates in the formats people write, kept
+ * only when they validate (checksums, number plans, structure).
  */
 public interface Detector {
   /** The detector's name as users write it and as it appears in decisions ({@code email}). */
@@ -19,6 +19,12 @@ public interface Detector {
    */
   int maxSpan();
 
-  /** Adds every validated value in {@code text} to {@code out} as [start, end) ranges. */
-  void find(String text, List<int[]> out);
+  /**
+   * Adds every validated value in {@code text} to {@code out} as [start, end) ranges, in order and
+   * not overlapping each other.
+   *
+   * @throws java.util.concurrent.CancellationException when the thread is interrupted (a scan past
+   *     its step's deadline)
+   */
+  void find(ScanText text, List<int[]> out);
 }

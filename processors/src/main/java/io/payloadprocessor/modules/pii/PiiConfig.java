@@ -1,5 +1,6 @@
 package io.payloadprocessor.modules.pii;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /**
@@ -8,6 +9,7 @@ import java.util.List;
  */
 public record PiiConfig(
     List<DetectorConfig> detectors,
+    JsonNode scope,
     Boolean request,
     Boolean response,
     Integer holdBackChars,

@@ -2,6 +2,8 @@ package io.payloadprocessor.modules.pii;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.payloadprocessor.modules.common.GuardMetrics;
+import io.payloadprocessor.modules.common.TextSlot.Kind;
+import io.payloadprocessor.modules.common.UserRegex;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.ModuleConfigs;
@@ -9,12 +11,12 @@ import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * The {@code pii} module: finds personal data and secrets in AI requests and responses and blocks,
@@ -36,6 +38,9 @@ import java.util.regex.PatternSyntaxException;
  *         maxLength: 10               # default 256; matches longer are ignored
  *         caseInsensitive: false
  *         action: report
+ *     scope: all                      # default: every string (and integer) value of the body;
+ *                                     # or a list of content, tool_arguments, name, user,
+ *                                     # metadata, other
  *     request: true                   # scan requests (default true)
  *     response: true                  # scan responses, JSON and SSE (default true)
  *     holdBackChars: 400              # SSE hold-back; default and minimum: longest span + 8
@@ -67,6 +72,7 @@ public final class PiiModule implements ModuleFactory {
     PiiConfig c = ModuleConfigs.bind(config, PiiConfig.class);
     List<ConfigProblem> problems = new ArrayList<>();
     List<PiiRule> rules = rules(c, problems);
+    Set<Kind> scope = scope(c.scope(), problems);
     int status = c.status() == null ? 403 : c.status();
     if (status < 400 || status > 599) {
       problems.add(new ConfigProblem("status", "must be an HTTP error status (400-599)"));
@@ -100,6 +106,7 @@ public final class PiiModule implements ModuleFactory {
     return new PiiProcessor(
         processorName,
         scanner,
+        scope,
         request,
         response,
         holdBack,
@@ -203,29 +210,57 @@ public final class PiiModule implements ModuleFactory {
       problems.add(new ConfigProblem(at + ".maxLength", "must be 1-" + MAX_CUSTOM_LENGTH));
       ok = false;
     }
-    Pattern pattern = null;
+    UserRegex pattern = null;
     if (d.pattern() == null || d.pattern().isEmpty()) {
       problems.add(new ConfigProblem(at + ".pattern", "is required for type: regex"));
       ok = false;
     } else {
       try {
-        int flags =
-            Boolean.TRUE.equals(d.caseInsensitive())
-                ? Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE
-                : 0;
-        pattern = Pattern.compile(d.pattern(), flags);
-        if (pattern.matcher("").matches()) {
+        pattern = UserRegex.compile(d.pattern(), Boolean.TRUE.equals(d.caseInsensitive()));
+        if (pattern.matchesEmpty()) {
           problems.add(new ConfigProblem(at + ".pattern", "must not match the empty string"));
           ok = false;
         }
-      } catch (PatternSyntaxException e) {
-        problems.add(
-            new ConfigProblem(
-                at + ".pattern", "invalid regular expression: " + e.getDescription()));
+      } catch (UserRegex.InvalidRegexException e) {
+        problems.add(new ConfigProblem(at + ".pattern", e.getMessage()));
         ok = false;
       }
     }
     return ok ? List.of(Detectors.custom(d.name(), pattern, maxLength)) : List.of();
+  }
+
+  /** Scope names as users write them. */
+  private static final Map<String, Kind> SCOPES =
+      Map.of(
+          "content", Kind.CONTENT,
+          "tool_arguments", Kind.TOOL_ARGUMENTS,
+          "name", Kind.NAME,
+          "user", Kind.USER,
+          "metadata", Kind.METADATA,
+          "other", Kind.OTHER);
+
+  private static Set<Kind> scope(JsonNode node, List<ConfigProblem> problems) {
+    if (node == null || node.isNull() || (node.isTextual() && node.asText().equals("all"))) {
+      return EnumSet.allOf(Kind.class);
+    }
+    String expected =
+        "must be all, or a list of content, tool_arguments, name, user, metadata, other";
+    if (!node.isArray() || node.isEmpty()) {
+      problems.add(new ConfigProblem("scope", expected));
+      return EnumSet.allOf(Kind.class);
+    }
+    Set<Kind> out = EnumSet.noneOf(Kind.class);
+    for (int i = 0; i < node.size(); i++) {
+      String v = node.get(i).asText("");
+      if (v.equals("all")) {
+        out.addAll(EnumSet.allOf(Kind.class));
+      } else if (SCOPES.containsKey(v) && node.get(i).isTextual()) {
+        out.add(SCOPES.get(v));
+      } else {
+        problems.add(new ConfigProblem("scope[" + i + "]", expected));
+      }
+    }
+    return out;
   }
 
   private static PiiAction action(String value, String at, List<ConfigProblem> problems) {

@@ -4,8 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.payloadprocessor.modules.common.AiBodies;
 import io.payloadprocessor.modules.common.GuardBody;
 import io.payloadprocessor.modules.common.GuardMetrics;
+import io.payloadprocessor.modules.common.InterruptibleText;
+import io.payloadprocessor.modules.common.JoinedParts;
+import io.payloadprocessor.modules.common.JsonSplicer;
 import io.payloadprocessor.modules.common.SseBodies;
 import io.payloadprocessor.modules.common.TextSlot;
+import io.payloadprocessor.modules.common.TextSlot.Kind;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.Direction;
@@ -17,6 +21,8 @@ import io.payloadprocessor.spi.Processor;
 import io.payloadprocessor.spi.SseStreamProcessor;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -24,8 +30,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The {@code pii} processor: scans message contents and tool arguments of requests, and completion
- * text of JSON and SSE responses. Stateless; a stream's state lives in its {@link PiiSseStream}.
+ * The {@code pii} processor: scans the string values its scope selects (by default every one) of
+ * requests and of JSON and SSE responses, tool-call arguments decoded, multi-part contents also
+ * joined. Stateless; a stream's state lives in its {@link PiiSseStream}.
  */
 public final class PiiProcessor implements Processor {
   /** Dynamic-metadata key under which decisions are recorded. */
@@ -41,11 +48,13 @@ public final class PiiProcessor implements Processor {
   private final int holdBack;
   private final int status;
   private final String decisionHeader;
+  private final Set<Kind> scope;
   private final GuardMetrics metrics;
 
   PiiProcessor(
       String name,
       PiiScanner scanner,
+      Set<Kind> scope,
       boolean request,
       boolean response,
       int holdBack,
@@ -54,6 +63,7 @@ public final class PiiProcessor implements Processor {
       GuardMetrics metrics) {
     this.name = name;
     this.scanner = scanner;
+    this.scope = Set.copyOf(scope);
     this.request = request;
     this.response = response;
     this.holdBack = holdBack;
@@ -128,7 +138,7 @@ public final class PiiProcessor implements Processor {
     GuardBody body = GuardBody.read(message);
     switch (body.form()) {
       case JSON:
-        return scanJson(body.json(), direction);
+        return scanJson(message.body(), body.json(), direction);
       case TEXT:
         return scanText(body.text(), direction);
       case EVENT_STREAM:
@@ -141,11 +151,37 @@ public final class PiiProcessor implements Processor {
     }
   }
 
-  private Outcome scanJson(JsonNode root, Direction direction) {
-    List<TextSlot> slots = slots(root, direction);
-    List<List<Finding>> perSlot = new ArrayList<>(slots.size());
+  /** The slots of a body that the scope selects, tool-call arguments decoded. */
+  List<TextSlot> slots(JsonNode root, boolean request) {
+    boolean onlyText = EnumSet.of(Kind.CONTENT, Kind.TOOL_ARGUMENTS).containsAll(scope);
+    List<TextSlot> all =
+        !onlyText
+            ? AiBodies.everySlot(root, request)
+            : request ? AiBodies.requestSlots(root) : AiBodies.responseSlots(root);
+    List<TextSlot> out = new ArrayList<>(all.size());
+    for (TextSlot s : AiBodies.decodeToolArguments(all, true)) {
+      if (inScope(s)) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  /** Whether the scope covers a slot. */
+  boolean inScope(TextSlot slot) {
+    return scope.contains(slot.kind());
+  }
+
+  /**
+   * Scans every slot in scope, then the joined text of multi-part contents (a value split across
+   * two parts is masked in both). Masks are spliced into the body as the client sent it.
+   */
+  private Outcome scanJson(byte[] raw, JsonNode root, Direction direction) {
+    List<TextSlot> slots = slots(root, direction == Direction.REQUEST);
     Decision decision = new Decision();
+    Map<TextSlot, List<Finding>> perSlot = new IdentityHashMap<>();
     for (TextSlot slot : slots) {
+      InterruptibleText.checkInterrupted();
       List<Finding> all = scanner.findAll(slot.text());
       Finding blocking = PiiScanner.firstBlocking(all);
       if (blocking != null) {
@@ -154,26 +190,63 @@ public final class PiiProcessor implements Processor {
       }
       List<Finding> resolved = PiiScanner.resolve(all);
       decision.add(resolved);
-      perSlot.add(resolved);
+      perSlot.put(slot, resolved);
+    }
+    // Values split across content parts: found in the joined text, masked piece by piece.
+    Map<TextSlot, List<int[]>> crossPieces = new IdentityHashMap<>();
+    Map<TextSlot, List<String>> crossTexts = new IdentityHashMap<>();
+    for (JoinedParts joined : JoinedParts.of(slots)) {
+      for (Finding f : PiiScanner.resolve(scanner.findAll(joined.text()))) {
+        if (joined.within(f.start(), f.end()) >= 0) {
+          continue; // inside one part: that part's own scan decided it
+        }
+        if (f.rule().action() == PiiAction.BLOCK) {
+          metrics.count("block");
+          return Outcome.reject(block(direction, f));
+        }
+        decision.add(List.of(f));
+        if (f.rule().action() != PiiAction.MASK) {
+          continue;
+        }
+        String mask = Masker.mask(f.rule(), joined.text().substring(f.start(), f.end()));
+        boolean first = true;
+        for (int[] piece : joined.pieces(f.start(), f.end())) {
+          TextSlot part = joined.parts().get(piece[0]);
+          crossPieces
+              .computeIfAbsent(part, k -> new ArrayList<>())
+              .add(new int[] {piece[1], piece[2]});
+          crossTexts.computeIfAbsent(part, k -> new ArrayList<>()).add(first ? mask : "");
+          first = false;
+        }
+      }
     }
     Mutation mutation = decision.mutation();
     if (!decision.masked.isEmpty()) {
-      // Rewrite a private copy: the parsed tree is shared with the processors before and after.
-      JsonNode copy = root.deepCopy();
-      List<TextSlot> copySlots = slots(copy, direction);
-      for (int i = 0; i < copySlots.size(); i++) {
-        TextSlot s = copySlots.get(i);
-        s.replace(Masker.apply(s.text(), perSlot.get(i), 0));
+      JsonSplicer splicer = new JsonSplicer();
+      for (TextSlot slot : slots) {
+        List<int[]> cross = crossPieces.getOrDefault(slot, List.of());
+        for (int i = 0; i < cross.size(); i++) {
+          splicer.replace(slot, cross.get(i)[0], cross.get(i)[1], crossTexts.get(slot).get(i));
+        }
+        for (Finding f : perSlot.get(slot)) {
+          if (f.rule().action() == PiiAction.MASK && !overlaps(f, cross)) {
+            String value = slot.text().substring(f.start(), f.end());
+            splicer.replace(slot, f.start(), f.end(), Masker.mask(f.rule(), value));
+          }
+        }
       }
-      mutation.replaceJson(copy);
+      mutation.replaceBody(splicer.applyToBody(raw));
     }
     return Outcome.proceed(mutation);
   }
 
-  private static List<TextSlot> slots(JsonNode root, Direction direction) {
-    return direction == Direction.REQUEST
-        ? AiBodies.requestSlots(root)
-        : AiBodies.responseSlots(root);
+  private static boolean overlaps(Finding f, List<int[]> ranges) {
+    for (int[] r : ranges) {
+      if (f.start() < r[1] && r[0] < f.end()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Outcome scanText(String text, Direction direction) {

@@ -1,5 +1,6 @@
 package io.payloadprocessor.modules.pii;
 
+import io.payloadprocessor.modules.common.InterruptibleText;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -34,16 +35,22 @@ public final class PiiScanner {
     return maxSpan;
   }
 
-  /** Every finding of every rule, overlapping ones included, ordered by position. */
+  /**
+   * Every finding of every rule, overlapping ones included, ordered by position.
+   *
+   * @throws java.util.concurrent.CancellationException when the thread is interrupted
+   */
   public List<Finding> findAll(String text) {
     List<Finding> out = new ArrayList<>();
     if (text.isEmpty()) {
       return out;
     }
     List<int[]> ranges = new ArrayList<>();
+    ScanText scan = new ScanText(text);
     for (PiiRule rule : rules) {
+      InterruptibleText.checkInterrupted();
       ranges.clear();
-      rule.detector().find(text, ranges);
+      rule.detector().find(scan, ranges);
       for (int[] r : ranges) {
         out.add(new Finding(rule, r[0], r[1]));
       }

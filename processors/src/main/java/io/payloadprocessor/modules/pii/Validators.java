@@ -9,8 +9,8 @@ import java.util.Base64;
 import java.util.Map;
 
 /**
- * The checks that turn a regex candidate into a finding: Luhn, SSA number rules, IBAN country
- * lengths and ISO 7064 mod-97, number plans, JWT structure. Each works on the matched text only.
+ * Checks on a candidate's text: Luhn, IBAN country lengths and ISO 7064 mod-97, IPv6 syntax, key
+ * entropy, JWT structure. Each works on the candidate's text only.
  */
 final class Validators {
   private static final ObjectMapper JSON =
@@ -110,35 +110,6 @@ final class Validators {
 
   private Validators() {}
 
-  /** The digits of {@code s}, separators dropped. */
-  static String digits(String s) {
-    StringBuilder sb = new StringBuilder(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c >= '0' && c <= '9') {
-        sb.append(c);
-      }
-    }
-    return sb.toString();
-  }
-
-  /** Whether all non-digit characters of {@code s} (outside parentheses) are the same one. */
-  static boolean consistentSeparators(String s) {
-    char sep = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if ((c >= '0' && c <= '9') || c == '+' || c == '(' || c == ')') {
-        continue;
-      }
-      if (sep == 0) {
-        sep = c;
-      } else if (c != sep) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   /** The Luhn (mod 10) check over a digit string. */
   static boolean luhn(String digits) {
     int sum = 0;
@@ -155,43 +126,6 @@ final class Validators {
       dbl = !dbl;
     }
     return sum % 10 == 0;
-  }
-
-  private static boolean allSame(String s) {
-    for (int i = 1; i < s.length(); i++) {
-      if (s.charAt(i) != s.charAt(0)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** 13-19 digits, one separator kind, a major-industry prefix (2-6), Luhn. */
-  static boolean paymentCard(String candidate) {
-    String d = digits(candidate);
-    if (d.length() < 13 || d.length() > 19 || !consistentSeparators(candidate)) {
-      return false;
-    }
-    char first = d.charAt(0);
-    return first >= '2' && first <= '6' && !allSame(d) && luhn(d);
-  }
-
-  /**
-   * SSA rules: area not 000, 666 or 900-999; group not 00; serial not 0000; and the two numbers the
-   * SSA voided after they were published (078-05-1120, 219-09-9999).
-   */
-  static boolean usSsn(String candidate) {
-    String d = digits(candidate);
-    if (d.length() != 9) {
-      return false;
-    }
-    int area = Integer.parseInt(d.substring(0, 3));
-    int group = Integer.parseInt(d.substring(3, 5));
-    int serial = Integer.parseInt(d.substring(5));
-    if (area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0) {
-      return false;
-    }
-    return !d.equals("078051120") && !d.equals("219099999");
   }
 
   /** Country code, the country's length, and ISO 7064 mod 97-10 equal to 1. */
@@ -225,60 +159,6 @@ final class Validators {
       }
     }
     return rem;
-  }
-
-  /** An email whose local part has no leading, trailing or doubled dot. */
-  static boolean email(String candidate) {
-    int at = candidate.indexOf('@');
-    String local = candidate.substring(0, at);
-    return candidate.length() <= 254
-        && !local.startsWith(".")
-        && !local.endsWith(".")
-        && !local.contains("..");
-  }
-
-  /** International form: country code 1-9, 8 to 15 digits in all (E.164), balanced brackets. */
-  static boolean internationalPhone(String candidate) {
-    String d = digits(candidate);
-    if (candidate.startsWith("00")) {
-      d = d.substring(2);
-    }
-    return d.length() >= 8 && d.length() <= 15 && d.charAt(0) != '0' && balanced(candidate);
-  }
-
-  /** NANP: [+1] NXX NXX XXXX with N in 2-9 and neither part an N11 service code. */
-  static boolean nanpPhone(String candidate) {
-    String d = digits(candidate);
-    if (d.length() == 11 && d.charAt(0) == '1') {
-      d = d.substring(1);
-    }
-    if (d.length() != 10 || !balanced(candidate)) {
-      return false;
-    }
-    return nxx(d.substring(0, 3)) && nxx(d.substring(3, 6));
-  }
-
-  private static boolean nxx(String part) {
-    return part.charAt(0) >= '2' && !(part.charAt(1) == '1' && part.charAt(2) == '1');
-  }
-
-  /** National European form with trunk 0: 9 to 12 digits, grouped with one separator kind. */
-  static boolean nationalPhone(String candidate) {
-    String d = digits(candidate);
-    return d.length() >= 9 && d.length() <= 12 && consistentSeparators(candidate);
-  }
-
-  private static boolean balanced(String s) {
-    int open = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '(') {
-        open++;
-      } else if (c == ')' && --open < 0) {
-        return false;
-      }
-    }
-    return open == 0;
   }
 
   /** A valid IPv6 literal (Guava parses it without any DNS lookup), not just "::". */

@@ -19,5 +19,6 @@ public record PromptGuardConfig(
   public record Rule(String name, String pattern, String keyword) {}
 
   /** Which text of a request is checked. */
-  public record Scope(List<String> roles, String messages, Boolean toolArguments) {}
+  public record Scope(
+      List<String> roles, String messages, Boolean toolArguments, List<String> fields) {}
 }

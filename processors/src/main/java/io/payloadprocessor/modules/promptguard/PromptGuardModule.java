@@ -3,6 +3,8 @@ package io.payloadprocessor.modules.promptguard;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.payloadprocessor.modules.common.GuardMetrics;
 import io.payloadprocessor.modules.common.TextSlot;
+import io.payloadprocessor.modules.common.TextSlot.Kind;
+import io.payloadprocessor.modules.common.UserRegex;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.ModuleConfigs;
@@ -10,12 +12,11 @@ import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * The {@code prompt-guard} module: deny and allow lists of regexes and keywords over normalised
@@ -36,12 +37,14 @@ import java.util.regex.PatternSyntaxException;
  *       roles: [user]                    # system | user | assistant | tool (default [user])
  *       messages: all                    # all | last (only the latest message of those roles)
  *       toolArguments: false             # also scan tool-call arguments (default false)
+ *       fields: []                       # also: name, user, metadata, other, all (default none)
  *     action: reject                     # reject | report (shadow mode: header, metric, metadata)
  *     status: 403                        # status of a rejection (default 403)
  *     request: true                      # check requests (default true)
  *     response: false                    # check completion text, JSON and SSE (default false)
  *     decisionHeader: x-payload-processor-prompt-guard   # report mode only
- *     streamWindowChars: 1024            # SSE: deny rules see the last N chars of a stream
+ *     streamWindowChars: 1024            # SSE: text held back so a phrase of up to N chars
+ *                                        # split across events is caught before any of it passes
  * </pre>
  *
  * <p>On responses the completion text is checked (scope roles do not apply; {@code toolArguments}
@@ -53,6 +56,11 @@ import java.util.regex.PatternSyntaxException;
  */
 public final class PromptGuardModule implements ModuleFactory {
   public static final String ID = "prompt-guard";
+
+  /** Extra fields of {@code scope.fields}, as users write them. */
+  private static final java.util.Map<String, Kind> FIELDS =
+      java.util.Map.of(
+          "name", Kind.NAME, "user", Kind.USER, "metadata", Kind.METADATA, "other", Kind.OTHER);
 
   private static final Set<String> ROLES =
       Set.of(TextSlot.SYSTEM, TextSlot.USER, TextSlot.ASSISTANT, TextSlot.TOOL);
@@ -76,6 +84,7 @@ public final class PromptGuardModule implements ModuleFactory {
     Set<String> roles = new LinkedHashSet<>(List.of(TextSlot.USER));
     boolean lastOnly = false;
     boolean toolArguments = false;
+    Set<Kind> fields = EnumSet.noneOf(Kind.class);
     if (c.scope() != null) {
       PromptGuardConfig.Scope s = c.scope();
       if (s.roles() != null) {
@@ -102,6 +111,20 @@ public final class PromptGuardModule implements ModuleFactory {
         }
       }
       toolArguments = Boolean.TRUE.equals(s.toolArguments());
+      if (s.fields() != null) {
+        for (int i = 0; i < s.fields().size(); i++) {
+          String f = s.fields().get(i);
+          if ("all".equals(f)) {
+            fields.addAll(FIELDS.values());
+          } else if (f != null && FIELDS.containsKey(f)) {
+            fields.add(FIELDS.get(f));
+          } else {
+            problems.add(
+                new ConfigProblem(
+                    "scope.fields[" + i + "]", "must be one of name, user, metadata, other, all"));
+          }
+        }
+      }
     }
     boolean enforce = true;
     if (c.action() != null) {
@@ -140,6 +163,7 @@ public final class PromptGuardModule implements ModuleFactory {
             Set.copyOf(roles),
             lastOnly,
             toolArguments,
+            Set.copyOf(fields),
             enforce,
             status,
             request,
@@ -155,7 +179,6 @@ public final class PromptGuardModule implements ModuleFactory {
     if (in == null) {
       return out;
     }
-    int flags = ci ? Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE : 0;
     for (int i = 0; i < in.size(); i++) {
       String at = list + "[" + i + "]";
       PromptGuardConfig.Rule r = in.get(i);
@@ -171,19 +194,17 @@ public final class PromptGuardModule implements ModuleFactory {
       }
       String name = r.name() == null || r.name().isBlank() ? at : r.name();
       try {
-        Pattern p =
+        UserRegex p =
             hasPattern
-                ? Pattern.compile(r.pattern(), flags)
-                : Pattern.compile(Pattern.quote(TextNormalizer.normalize(r.keyword())), flags);
-        if (hasPattern && p.matcher("").find()) {
+                ? UserRegex.compile(r.pattern(), ci)
+                : UserRegex.literal(TextNormalizer.normalize(r.keyword()), ci);
+        if (hasPattern && p.matchesEmpty()) {
           problems.add(new ConfigProblem(at + ".pattern", "must not match the empty string"));
           continue;
         }
         out.add(new PromptRule(name, p));
-      } catch (PatternSyntaxException e) {
-        problems.add(
-            new ConfigProblem(
-                at + ".pattern", "invalid regular expression: " + e.getDescription()));
+      } catch (UserRegex.InvalidRegexException e) {
+        problems.add(new ConfigProblem(at + ".pattern", e.getMessage()));
       }
     }
     return out;

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.payloadprocessor.modules.common.AiBodies;
 import io.payloadprocessor.modules.common.GuardBody;
 import io.payloadprocessor.modules.common.GuardMetrics;
+import io.payloadprocessor.modules.common.JoinedParts;
 import io.payloadprocessor.modules.common.SseBodies;
 import io.payloadprocessor.modules.common.TextSlot;
+import io.payloadprocessor.modules.common.TextSlot.Kind;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.Direction;
@@ -22,9 +24,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The {@code prompt-guard} processor. Deny rules are checked first, on every text in scope; then,
- * if allow rules are set, every non-empty text in scope must match one of them. In report mode
- * (shadow) the decision is counted, written to a header and to metadata, and not enforced.
+ * The {@code prompt-guard} processor. Deny rules are checked first, on every text in scope and on
+ * the joined text of multi-part contents (what the model reads); then, if allow rules are set,
+ * every non-empty text in scope must match one of them. In report mode (shadow) the decision is
+ * counted, written to a header and to metadata, and not enforced.
  */
 public final class PromptGuardProcessor implements Processor {
   /** Dynamic-metadata key under which decisions are recorded. */
@@ -38,6 +41,7 @@ public final class PromptGuardProcessor implements Processor {
       Set<String> roles,
       boolean lastOnly,
       boolean toolArguments,
+      Set<Kind> fields,
       boolean enforce,
       int status,
       boolean request,
@@ -92,8 +96,15 @@ public final class PromptGuardProcessor implements Processor {
     List<String> texts = new ArrayList<>();
     switch (body.form()) {
       case JSON:
-        for (TextSlot s : inScope(body.json(), direction)) {
+        List<TextSlot> slots = inScope(body.json(), direction);
+        for (TextSlot s : slots) {
           texts.add(s.text());
+        }
+        for (JoinedParts joined : JoinedParts.of(slots)) {
+          Verdict v = denied(TextNormalizer.normalize(joined.text()));
+          if (v != null) {
+            return decide(v, direction);
+          }
         }
         break;
       case TEXT:
@@ -117,34 +128,59 @@ public final class PromptGuardProcessor implements Processor {
     return decide(evaluate(texts), direction);
   }
 
-  /** The texts a request's or response's scope selects. */
+  /**
+   * The texts a request's or response's scope selects: the content of the roles in scope (of the
+   * last message only, if asked), tool-call arguments if asked (decoded: the string values inside
+   * the arguments' JSON), and the extra fields in scope ({@code name} of the messages in scope,
+   * {@code user}, {@code metadata}, every other string).
+   */
   List<TextSlot> inScope(JsonNode root, Direction direction) {
-    List<TextSlot> out = new ArrayList<>();
-    if (direction == Direction.RESPONSE) {
-      for (TextSlot s : AiBodies.responseSlots(root)) {
-        if (s.kind() == TextSlot.Kind.CONTENT || settings.toolArguments()) {
-          out.add(s);
-        }
-      }
-      return out;
+    boolean request = direction == Direction.REQUEST;
+    List<TextSlot> slots =
+        settings.fields().isEmpty()
+            ? request ? AiBodies.requestSlots(root) : AiBodies.responseSlots(root)
+            : AiBodies.everySlot(root, request);
+    if (settings.toolArguments()) {
+      slots = AiBodies.decodeToolArguments(slots, false);
     }
-    List<TextSlot> slots = AiBodies.requestSlots(root);
     int last = Integer.MIN_VALUE;
-    if (settings.lastOnly()) {
+    if (request && settings.lastOnly()) {
       for (TextSlot s : slots) {
-        if (s.kind() == TextSlot.Kind.CONTENT && settings.roles().contains(s.role())) {
+        if (s.kind() == Kind.CONTENT && settings.roles().contains(s.role())) {
           last = Math.max(last, s.messageIndex());
         }
       }
     }
+    List<TextSlot> out = new ArrayList<>();
     for (TextSlot s : slots) {
-      if (s.kind() == TextSlot.Kind.TOOL_ARGUMENTS) {
-        if (settings.toolArguments()) {
-          out.add(s);
-        }
-      } else if (settings.roles().contains(s.role())
-          && (!settings.lastOnly() || s.messageIndex() == last)) {
-        out.add(s);
+      if (s.isNumber()) {
+        continue;
+      }
+      switch (s.kind()) {
+        case TOOL_ARGUMENTS:
+          if (settings.toolArguments()) {
+            out.add(s);
+          }
+          break;
+        case CONTENT:
+          if (!request
+              || settings.roles().contains(s.role())
+                  && (!settings.lastOnly() || s.messageIndex() == last)) {
+            out.add(s);
+          }
+          break;
+        case NAME:
+          if (settings.fields().contains(Kind.NAME)
+              && settings.roles().contains(s.role())
+              && (!settings.lastOnly() || s.messageIndex() == last)) {
+            out.add(s);
+          }
+          break;
+        default:
+          if (settings.fields().contains(s.kind())) {
+            out.add(s);
+          }
+          break;
       }
     }
     return out;

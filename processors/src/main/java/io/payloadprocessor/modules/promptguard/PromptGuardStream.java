@@ -1,37 +1,34 @@
 package io.payloadprocessor.modules.promptguard;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.payloadprocessor.modules.common.StreamDelta;
+import io.payloadprocessor.modules.common.HoldBackStream;
 import io.payloadprocessor.modules.common.TextSlot;
-import io.payloadprocessor.spi.BodyException;
+import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.Direction;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.SseEvent;
-import io.payloadprocessor.spi.SseStreamProcessor;
 import io.payloadprocessor.spi.StreamStep;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
- * Prompt-guard rules on a streamed completion. Events pass through as they come; deny rules are
- * matched, per text channel, against the last {@code streamWindowChars} characters plus the new
- * delta, so a denied phrase split across events is still caught (a phrase longer than the window is
- * not). When it matches, the stream ends with an in-band error before that event. Allow rules need
- * the whole text and are checked at the end of the stream ({@code [DONE]}, {@code message_stop},
- * {@code response.completed} or the end of the body), on up to {@link #MAX_TEXT} characters per
- * channel.
+ * Prompt-guard rules on a streamed completion ({@link HoldBackStream}). Each channel holds back its
+ * last {@code streamWindowChars} characters, and deny rules are matched against that held text plus
+ * the released window before it: a denied phrase of up to the window's length, split across any
+ * number of events, is matched before any of it reaches the client, and the stream then ends with
+ * an in-band error. (A phrase longer than the window can be partly released before it is seen.) In
+ * report mode nothing is held: the decision is recorded and the text flows. Allow rules need the
+ * whole text and are checked at the end of the stream ({@code [DONE]}, {@code message_stop}, {@code
+ * response.completed} or the end of the body), on up to {@link #MAX_TEXT} characters per channel.
  */
-final class PromptGuardStream implements SseStreamProcessor {
+final class PromptGuardStream extends HoldBackStream {
   /** Longest completion text kept per channel for allow rules. */
   static final int MAX_TEXT = 1 << 20;
 
   private final PromptGuardProcessor processor;
   private final PromptGuardProcessor.Settings settings;
-  private final Map<String, StringBuilder> tails = new HashMap<>();
-  private final Map<String, StringBuilder> texts = new HashMap<>();
+  private final Map<Channel, StringBuilder> texts = new HashMap<>();
   private Verdict reported;
+  private boolean announced;
   private boolean finished;
 
   PromptGuardStream(PromptGuardProcessor processor) {
@@ -40,75 +37,73 @@ final class PromptGuardStream implements SseStreamProcessor {
   }
 
   @Override
-  public StreamStep onEvent(SseEvent event) {
-    if (finished) {
-      return StreamStep.pass(event);
+  protected int contextChars() {
+    return settings.streamWindow();
+  }
+
+  @Override
+  protected boolean passThrough() {
+    return !settings.enforce();
+  }
+
+  @Override
+  protected Release release(Channel ch, boolean last) {
+    String pending = ch.pending();
+    if (ch.kind() == TextSlot.Kind.TOOL_ARGUMENTS && !settings.toolArguments()) {
+      return Release.of(pending.length(), pending);
     }
-    JsonNode json = parse(event.data());
-    if (json != null) {
-      for (StreamDelta d : StreamDelta.of(json)) {
-        TextSlot s = d.slot();
-        if (s.kind() == TextSlot.Kind.TOOL_ARGUMENTS && !settings.toolArguments()) {
-          continue;
+    if (reported == null) {
+      Verdict v = processor.denied(TextNormalizer.normalize(ch.context() + pending));
+      if (v != null) {
+        if (settings.enforce()) {
+          return Release.blocked(processor.block(v, Direction.RESPONSE));
         }
-        StreamStep step = add(s.channel(), s.text(), event);
-        if (step != null) {
-          return step;
-        }
+        reported = v;
+        processor.metrics().count("report");
       }
     }
-    if (isEnd(event, json)) {
-      StreamStep step = end(event);
-      if (step != null) {
-        return step;
+    int cut =
+        last || !settings.enforce()
+            ? pending.length()
+            : safeCut(pending, Math.max(0, pending.length() - settings.streamWindow()));
+    if (!settings.allow().isEmpty() && cut > 0) {
+      StringBuilder all = texts.computeIfAbsent(ch, k -> new StringBuilder());
+      if (all.length() < MAX_TEXT) {
+        all.append(pending, 0, Math.min(cut, MAX_TEXT - all.length()));
+      }
+    }
+    return Release.of(cut, pending.substring(0, cut));
+  }
+
+  @Override
+  protected StreamStep otherEvent(SseEvent event, JsonNode json) {
+    if (!finished && isEnd(event, json)) {
+      Block block = endOfStream();
+      if (block != null) {
+        return StreamStep.block(java.util.List.of(), block);
       }
     }
     return StreamStep.pass(event);
   }
 
+  /** End of stream: the allow check, and the decision count. */
   @Override
-  public StreamStep onEnd() {
+  protected Block endOfStream() {
     if (finished) {
-      return StreamStep.hold();
-    }
-    StreamStep step = end(null);
-    return step != null ? step : StreamStep.hold();
-  }
-
-  /** Adds a delta; a step if a deny rule decided, null to pass the event on. */
-  private StreamStep add(String channel, String delta, SseEvent event) {
-    if (delta.isEmpty()) {
       return null;
     }
-    StringBuilder tail = tails.computeIfAbsent(channel, k -> new StringBuilder());
-    tail.append(delta);
-    if (tail.length() > settings.streamWindow() + delta.length()) {
-      tail.delete(0, tail.length() - settings.streamWindow() - delta.length());
-    }
-    if (!settings.allow().isEmpty()) {
-      StringBuilder all = texts.computeIfAbsent(channel, k -> new StringBuilder());
-      if (all.length() < MAX_TEXT) {
-        all.append(delta, 0, Math.min(delta.length(), MAX_TEXT - all.length()));
-      }
-    }
-    if (reported != null) {
-      return null; // shadow mode: one decision per stream
-    }
-    Verdict v = processor.denied(TextNormalizer.normalize(tail.toString()));
-    if (tail.length() > settings.streamWindow()) {
-      tail.delete(0, tail.length() - settings.streamWindow());
-    }
-    return v == null ? null : verdict(v, event);
-  }
-
-  /** End of stream: the allow check, and the decision count. */
-  private StreamStep end(SseEvent event) {
     finished = true;
     if (reported == null && !settings.allow().isEmpty()) {
       for (StringBuilder text : texts.values()) {
         String n = TextNormalizer.normalize(text.toString());
         if (!n.isEmpty() && !processor.allowed(n)) {
-          return verdict(new Verdict(Verdict.NOT_ALLOWED, "allow"), event);
+          Verdict v = new Verdict(Verdict.NOT_ALLOWED, "allow");
+          if (settings.enforce()) {
+            return processor.block(v, Direction.RESPONSE);
+          }
+          reported = v;
+          processor.metrics().count("report");
+          return null;
         }
       }
     }
@@ -118,16 +113,19 @@ final class PromptGuardStream implements SseStreamProcessor {
     return null;
   }
 
-  private StreamStep verdict(Verdict v, SseEvent event) {
-    if (settings.enforce()) {
-      finished = true;
-      processor.metrics().count("block");
-      return StreamStep.block(List.of(), processor.block(v, Direction.RESPONSE));
+  @Override
+  protected void onBlock(Block block) {
+    processor.metrics().count("block");
+  }
+
+  @Override
+  protected StreamStep annotate(StreamStep step) {
+    if (reported == null || announced) {
+      return step;
     }
-    reported = v;
-    processor.metrics().count("report");
-    StreamStep step = event == null ? StreamStep.hold() : StreamStep.pass(event);
-    return step.withMetadata(Map.of(PromptGuardProcessor.METADATA_KEY, processor.metadata(v)));
+    announced = true;
+    return step.withMetadata(
+        Map.of(PromptGuardProcessor.METADATA_KEY, processor.metadata(reported)));
   }
 
   private static boolean isEnd(SseEvent event, JsonNode json) {
@@ -136,16 +134,5 @@ final class PromptGuardStream implements SseStreamProcessor {
     }
     String type = json == null ? "" : json.path("type").asText("");
     return type.equals("message_stop") || type.equals("response.completed");
-  }
-
-  private static JsonNode parse(String data) {
-    if (data.isEmpty() || data.charAt(0) != '{') {
-      return null;
-    }
-    try {
-      return HttpMessage.parseJson(data.getBytes(StandardCharsets.UTF_8));
-    } catch (BodyException e) {
-      return null;
-    }
   }
 }

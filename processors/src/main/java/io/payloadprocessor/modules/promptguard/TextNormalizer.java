@@ -1,5 +1,6 @@
 package io.payloadprocessor.modules.promptguard;
 
+import io.payloadprocessor.modules.common.InterruptibleText;
 import java.text.Normalizer;
 
 /**
@@ -46,7 +47,12 @@ public final class TextNormalizer {
     String nfkc = Normalizer.normalize(text, Normalizer.Form.NFKC);
     StringBuilder sb = new StringBuilder(nfkc.length());
     boolean space = true; // drops leading whitespace
+    int nextCheck = InterruptibleText.CHECK_EVERY;
     for (int i = 0; i < nfkc.length(); ) {
+      if (i >= nextCheck) {
+        InterruptibleText.checkInterrupted();
+        nextCheck = i + InterruptibleText.CHECK_EVERY;
+      }
       int cp = nfkc.codePointAt(i);
       i += Character.charCount(cp);
       if (cp >= 0xE0020 && cp <= 0xE007E) {

@@ -2,7 +2,8 @@ package io.payloadprocessor.modules.semanticcache;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lettuce.core.RedisURI;
-import io.payloadprocessor.metrics.SharedCounters;
+import io.payloadprocessor.modules.common.MiniLmEmbeddings;
+import io.payloadprocessor.modules.common.SharedCounters;
 import io.payloadprocessor.modules.store.StoreConfig;
 import io.payloadprocessor.modules.store.Stores;
 import io.payloadprocessor.spi.ConfigException;
@@ -11,6 +12,7 @@ import io.payloadprocessor.spi.ModuleConfigs;
 import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
+import io.prometheus.metrics.core.metrics.Counter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +20,9 @@ import java.util.List;
 /** The {@code semantic-cache} module: exact and semantic response cache for chat completions. */
 public final class SemanticCacheFactory implements ModuleFactory {
   public static final String ID = "semantic-cache";
+
+  /** Counter of background writes (see {@link SemanticCacheProcessor}). */
+  public static final String BACKGROUND_WRITES = "payload_processor_cache_background_writes_total";
 
   @Override
   public String id() {
@@ -29,7 +34,10 @@ public final class SemanticCacheFactory implements ModuleFactory {
 
   @Override
   public java.util.Set<String> optionKeys() {
-    return java.util.Set.of(Stores.REDIS_URL_OPTION);
+    return java.util.Set.of(
+        Stores.REDIS_URL_OPTION,
+        MiniLmEmbeddings.THREADS_OPTION,
+        MiniLmEmbeddings.CACHE_ENTRIES_OPTION);
   }
 
   @Override
@@ -61,9 +69,19 @@ public final class SemanticCacheFactory implements ModuleFactory {
     StoreConfig storeConfig = c.store == null ? new StoreConfig() : c.store;
     RedisURI redis = Stores.validate(storeConfig, context, "store", problems);
     Stores.check(problems);
+    MiniLmEmbeddings model = null;
     if (mode.semantic) {
-      Embeddings.warmUpAsync();
+      model = MiniLmEmbeddings.shared(context);
+      model.warmUpAsync();
     }
+    Counter writes =
+        SharedCounters.counter(
+            context.metrics(),
+            BACKGROUND_WRITES,
+            "Answers of streamed responses stored in the background, by result (stored, failed,"
+                + " dropped when too many were in flight).",
+            "processor",
+            "result");
     return new SemanticCacheProcessor(
             processorName,
             mode,
@@ -72,9 +90,11 @@ public final class SemanticCacheFactory implements ModuleFactory {
             c.tenantHeader,
             c.maxEntriesPerPartition,
             Stores.open(redis, c.maxEntries),
-            Stores.keyPrefix(storeConfig, ID))
+            Stores.keyPrefix(storeConfig, ID),
+            model,
+            result -> writes.labelValues(processorName, result).inc())
         .countLookupsIn(
-            SharedCounters.in(
+            SharedCounters.counter(
                 context.metrics(),
                 LOOKUPS_METRIC,
                 "Semantic cache lookups by processor and result (hit, miss, bypass)",

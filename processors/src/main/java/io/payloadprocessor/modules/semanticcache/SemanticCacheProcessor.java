@@ -1,8 +1,11 @@
 package io.payloadprocessor.modules.semanticcache;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.modules.common.CancelScope;
+import io.payloadprocessor.modules.common.MiniLmEmbeddings;
+import io.payloadprocessor.modules.common.RateLimitedLog;
+import io.payloadprocessor.modules.common.Vectors;
 import io.payloadprocessor.modules.store.StateStore;
-import io.payloadprocessor.spi.BackendException;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Execution;
@@ -20,7 +23,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,12 +40,29 @@ import org.slf4j.LoggerFactory;
  * the same partition, see {@link CacheKey}) was answered before, and stores complete 200 answers
  * (JSON or assembled from the SSE stream). Marks every response with {@code x-cache:
  * hit|miss|bypass} and, when a comparison was made, {@code x-cache-similarity}.
+ *
+ * <p>Execution: {@link Execution#INLINE} for an exact cache in memory (hash-table lookups), else
+ * {@link Execution#ASYNC}: store commands and embeddings are futures ({@link StateStore}, {@link
+ * MiniLmEmbeddings}) and no thread waits for them. Comparing with many stored answers, or parsing a
+ * large body, runs on the embedding pool rather than on an I/O thread. An answer assembled from a
+ * stream is stored in the background when the stream ends (the client already has it): at most
+ * {@value #MAX_BACKGROUND_WRITES} such writes are in flight per processor, more are dropped, and
+ * outcomes are counted in {@code payload_processor_cache_background_writes_total{processor,
+ * result}} (stored, failed, dropped) with at most one warning line per ten seconds.
  */
 public final class SemanticCacheProcessor implements Processor, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SemanticCacheProcessor.class);
 
   public static final String X_CACHE = "x-cache";
   public static final String X_CACHE_SIMILARITY = "x-cache-similarity";
+
+  /** Most answers stored in the background at once; past that, new ones are not stored. */
+  static final int MAX_BACKGROUND_WRITES = 64;
+
+  /** Stored answers compared on the calling thread; more are compared on the embedding pool. */
+  static final int INLINE_COMPARISONS = 32;
+
+  private static final RateLimitedLog WARNINGS = new RateLimitedLog(LOG);
 
   /** Which lookups run. */
   public enum Mode {
@@ -92,8 +120,15 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
   private final int maxPerPartition;
   private final StateStore store;
   private final String prefix;
+  private final MiniLmEmbeddings model;
+  private final BackgroundWrites background;
 
-  private io.prometheus.metrics.core.metrics.Counter lookups;
+  /**
+   * @param model the embeddings of a semantic mode (null for {@link Mode#EXACT})
+   * @param writeOutcomes counts background writes by result ({@code stored}, {@code failed}, {@code
+   *     dropped}); see {@link SemanticCacheFactory}
+   */
+  private volatile io.prometheus.metrics.core.metrics.Counter lookups;
 
   public SemanticCacheProcessor(
       String name,
@@ -103,7 +138,12 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
       String tenantHeader,
       int maxPerPartition,
       StateStore store,
-      String prefix) {
+      String prefix,
+      MiniLmEmbeddings model,
+      WriteOutcomes writeOutcomes) {
+    if (mode.semantic && model == null) {
+      throw new IllegalArgumentException("a semantic cache needs the embedding model");
+    }
     this.name = name;
     this.mode = mode;
     this.threshold = threshold;
@@ -112,6 +152,13 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
     this.maxPerPartition = maxPerPartition;
     this.store = store;
     this.prefix = prefix;
+    this.model = model;
+    this.background = new BackgroundWrites(writeOutcomes);
+  }
+
+  /** Where the outcome of each background write is counted. */
+  public interface WriteOutcomes {
+    void count(String result);
   }
 
   private String attribute() {
@@ -125,8 +172,7 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
 
   @Override
   public Execution execution() {
-    // Redis is I/O; the embedding model is CPU work of milliseconds (a second when it first loads).
-    return store.isRemote() || mode.semantic ? Execution.CPU : Execution.INLINE;
+    return store.isRemote() || mode.semantic ? Execution.ASYNC : Execution.INLINE;
   }
 
   @Override
@@ -134,46 +180,92 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
     return true;
   }
 
+  /** The synchronous form, for callers that may block (tests, a runner without ASYNC steps). */
   @Override
-  public Outcome onRequest(Exchange exchange) throws BodyException, BackendException {
+  public Outcome onRequest(Exchange exchange) throws Exception {
+    return CancelScope.join(onRequestAsync(exchange));
+  }
+
+  @Override
+  public CompletionStage<Outcome> onRequestAsync(Exchange exchange) {
+    CancelScope scope = new CancelScope();
     MessageView request = exchange.request();
     CacheControl cc = CacheControl.parse(request.headers().getJoined("cache-control"));
     if (cc.noStore()) {
-      return remember(exchange, new Pending("bypass", null, null, null));
+      return CompletableFuture.completedFuture(
+          remember(exchange, new Pending("bypass", null, null, null)));
     }
     String tenant = tenantHeader == null ? "" : request.headers().get(tenantHeader);
-    CacheKey key =
-        CacheKey.of(request.headers().get(":path"), tenant == null ? "" : tenant, request.json());
+    boolean large =
+        request.hasBody() && request.rawBody().length > MiniLmEmbeddings.INLINE_BODY_LIMIT;
+    CompletableFuture<CacheKey> key =
+        heavy(
+            large,
+            () ->
+                CacheKey.of(
+                    request.headers().get(":path"), tenant == null ? "" : tenant, request.json()));
+    return scope.bind(key.thenCompose(k -> lookUp(exchange, k, cc, scope)));
+  }
+
+  private CompletableFuture<Outcome> lookUp(
+      Exchange exchange, CacheKey key, CacheControl cc, CancelScope scope) {
     if (key == null) {
-      return remember(exchange, new Pending("bypass", null, null, null));
+      return done(remember(exchange, new Pending("bypass", null, null, null)));
     }
     if (cc.noCache()) {
-      return remember(exchange, new Pending("bypass", key, null, null));
+      return done(remember(exchange, new Pending("bypass", key, null, null)));
     }
-    if (mode.exact) {
-      CachedAnswer.Stored hit = CachedAnswer.fromStored(store.get(entryKey(key.exact())));
-      if (hit != null) {
-        return hit(exchange, hit.answer(), 1.0);
-      }
+    if (!mode.exact) {
+      return lookUpSemantic(exchange, key, scope);
     }
+    return scope
+        .track(store.getAsync(entryKey(key.exact())))
+        .thenCompose(
+            value -> {
+              CachedAnswer.Stored hit = CachedAnswer.fromStored(value);
+              if (hit != null) {
+                return hit(exchange, hit.answer(), 1.0);
+              }
+              return lookUpSemantic(exchange, key, scope);
+            });
+  }
+
+  private CompletableFuture<Outcome> lookUpSemantic(
+      Exchange exchange, CacheKey key, CancelScope scope) {
     if (!mode.semantic || key.query().isEmpty()) {
       // A question with no text (only an image, say) has nothing to compare semantically.
-      return remember(exchange, new Pending("miss", key, null, null));
+      return done(remember(exchange, new Pending("miss", key, null, null)));
     }
-    float[] query = Embeddings.embed(key.query());
-    List<String> members = store.recent(partitionKey(key.partition()));
-    List<String> keys = new ArrayList<>(members.size());
-    for (String m : members) {
-      keys.add(entryKey(m));
-    }
+    CompletableFuture<float[]> query = scope.track(model.embedAsync(key.query()));
+    CompletableFuture<List<String>> values =
+        scope
+            .track(store.recentAsync(partitionKey(key.partition())))
+            .thenCompose(
+                members -> {
+                  List<String> keys = new ArrayList<>(members.size());
+                  for (String m : members) {
+                    keys.add(entryKey(m));
+                  }
+                  return scope.track(store.getAllAsync(keys));
+                });
+    return query
+        .thenCombine(values, Candidates::new)
+        .thenCompose(c -> heavy(c.values.size() > INLINE_COMPARISONS, () -> best(exchange, key, c)))
+        .thenCompose(outcome -> outcome);
+  }
+
+  /** The prompt's embedding and the stored answers of its partition. */
+  private record Candidates(float[] query, List<String> values) {}
+
+  private CompletableFuture<Outcome> best(Exchange exchange, CacheKey key, Candidates c) {
     double best = -1;
     CachedAnswer bestAnswer = null;
-    for (String value : store.getAll(keys)) {
+    for (String value : c.values()) {
       CachedAnswer.Stored s = CachedAnswer.fromStored(value);
       if (s == null || s.embedding() == null) {
         continue; // expired, or stored by an exact-only cache
       }
-      double sim = Embeddings.cosine(query, s.embedding());
+      double sim = Vectors.dot(c.query(), s.embedding());
       if (sim > best) {
         best = sim;
         bestAnswer = s.answer();
@@ -182,7 +274,24 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
     if (bestAnswer != null && best >= threshold) {
       return hit(exchange, bestAnswer, best);
     }
-    return remember(exchange, new Pending("miss", key, bestAnswer == null ? null : best, query));
+    return done(
+        remember(exchange, new Pending("miss", key, bestAnswer == null ? null : best, c.query())));
+  }
+
+  /** {@code work} on the embedding pool when heavy and a pool exists, else on this thread. */
+  private <T> CompletableFuture<T> heavy(boolean heavy, java.util.concurrent.Callable<T> work) {
+    if (model != null) {
+      return model.compute(heavy, work);
+    }
+    try {
+      return CompletableFuture.completedFuture(work.call());
+    } catch (Exception e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static CompletableFuture<Outcome> done(Outcome o) {
+    return CompletableFuture.completedFuture(o);
   }
 
   /** Counts lookups by result in {@code counter} (labels: processor, result); returns this. */
@@ -203,9 +312,14 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
     return Outcome.proceed();
   }
 
-  private Outcome hit(Exchange exchange, CachedAnswer answer, double similarity)
-      throws BodyException {
-    JsonNode body = exchange.request().json();
+  private CompletableFuture<Outcome> hit(
+      Exchange exchange, CachedAnswer answer, double similarity) {
+    JsonNode body;
+    try {
+      body = exchange.request().json(); // parsed already, for the key
+    } catch (BodyException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     boolean stream = body.path("stream").asBoolean(false);
     boolean includeUsage = body.path("stream_options").path("include_usage").asBoolean(false);
     String id = "chatcmpl-cache-" + UUID.randomUUID().toString().replace("-", "");
@@ -224,34 +338,52 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
     headers.set(X_CACHE, "hit");
     headers.set(X_CACHE_SIMILARITY, formatSimilarity(similarity));
     Mutation md = Mutation.create().metadata("cache", "hit");
-    return new Outcome.Respond(200, headers, out, md);
+    return done(new Outcome.Respond(200, headers, out, md));
   }
 
   static String formatSimilarity(double similarity) {
     return String.format(Locale.ROOT, "%.4f", Math.min(1.0, Math.max(-1.0, similarity)));
   }
 
+  /** The synchronous form, for callers that may block (tests, a runner without ASYNC steps). */
   @Override
-  public Outcome onResponse(Exchange exchange) throws BackendException {
+  public Outcome onResponse(Exchange exchange) throws Exception {
+    return CancelScope.join(onResponseAsync(exchange));
+  }
+
+  /**
+   * Marks the response and stores a complete 200 answer; the step completes when the store has it
+   * (a store failure fails the step, by its failure mode).
+   */
+  @Override
+  public CompletionStage<Outcome> onResponseAsync(Exchange exchange) {
     Pending p = (Pending) exchange.attributes().get(attribute());
     if (p == null) {
-      return Outcome.proceed();
+      return done(Outcome.proceed());
     }
-    Mutation m = marks(p);
-    if (p.shouldStore() && !p.stored && exchange.responseStatus() == 200) {
-      MessageView response = exchange.response();
-      CachedAnswer answer = null;
-      if (response.hasBody()) {
-        answer =
-            "text/event-stream".equals(response.mediaType())
-                ? fromBufferedStream(response)
-                : fromJson(response);
-      }
-      if (answer != null) {
-        save(p, answer);
-      }
+    Outcome marked = Outcome.proceed(marks(p));
+    if (!p.shouldStore() || p.stored || exchange.responseStatus() != 200) {
+      return done(marked);
     }
-    return Outcome.proceed(m);
+    MessageView response = exchange.response();
+    if (!response.hasBody()) {
+      return done(marked);
+    }
+    CancelScope scope = new CancelScope();
+    boolean large = response.rawBody().length > MiniLmEmbeddings.INLINE_BODY_LIMIT;
+    return scope.bind(
+        heavy(
+                large,
+                () ->
+                    "text/event-stream".equals(response.mediaType())
+                        ? fromBufferedStream(response)
+                        : fromJson(response))
+            .thenCompose(
+                answer ->
+                    answer == null
+                        ? CompletableFuture.<Void>completedFuture(null)
+                        : save(p, answer, scope))
+            .thenApply(v -> marked));
   }
 
   /** x-cache (and similarity) on a streamed response: its headers can change only now. */
@@ -290,17 +422,29 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
     }
   }
 
-  private void save(Pending p, CachedAnswer answer) throws BackendException {
+  /** Stores {@code answer} (embedding it first if the request part did not). */
+  private CompletableFuture<Void> save(Pending p, CachedAnswer answer, CancelScope scope) {
     p.stored = true;
-    float[] embedding = null;
     boolean semantic = mode.semantic && !p.key.query().isEmpty();
-    if (semantic) {
-      embedding = p.embedding != null ? p.embedding : Embeddings.embed(p.key.query());
-    }
-    store.put(entryKey(p.key.exact()), answer.toStored(embedding), ttl);
-    if (semantic) {
-      store.pushRecent(partitionKey(p.key.partition()), p.key.exact(), maxPerPartition, ttl);
-    }
+    CompletableFuture<float[]> embedding =
+        !semantic
+            ? CompletableFuture.completedFuture(null)
+            : p.embedding != null
+                ? CompletableFuture.completedFuture(p.embedding)
+                : scope.track(model.embedAsync(p.key.query()));
+    return embedding.thenCompose(
+        vector -> {
+          CompletableFuture<Void> put =
+              scope.track(store.putAsync(entryKey(p.key.exact()), answer.toStored(vector), ttl));
+          if (!semantic) {
+            return put;
+          }
+          return put.thenCompose(
+              v ->
+                  scope.track(
+                      store.pushRecentAsync(
+                          partitionKey(p.key.partition()), p.key.exact(), maxPerPartition, ttl)));
+        });
   }
 
   @Override
@@ -322,12 +466,8 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
         if (assembler != null && !p.stored) {
           CachedAnswer answer = assembler.result();
           if (answer != null) {
-            try {
-              save(p, answer);
-            } catch (BackendException e) {
-              // The client already has its answer; failing to cache it only costs a later miss.
-              LOG.warn("{}: could not store a streamed answer: {}", name, e.getMessage());
-            }
+            // The client already has its answer: storing it must not hold the stream up.
+            background.start(() -> save(p, answer, new CancelScope()));
           }
         }
         return StreamStep.emit(List.of());
@@ -343,8 +483,93 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
     return prefix + "p:" + partition;
   }
 
+  /**
+   * Waits up to {@code timeout} for the background writes in flight (tests; close). Returns whether
+   * none is left.
+   */
+  public boolean awaitBackgroundWrites(Duration timeout) throws InterruptedException {
+    return background.await(timeout);
+  }
+
+  /** Lets background writes finish (up to two seconds), then closes the store. */
   @Override
   public void close() {
+    try {
+      background.await(Duration.ofSeconds(2));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     store.close();
+  }
+
+  /**
+   * Store writes nobody waits for, bounded in number; outcomes are counted, failures logged at most
+   * once per interval.
+   */
+  private final class BackgroundWrites {
+    private final Semaphore slots = new Semaphore(MAX_BACKGROUND_WRITES);
+    private final Set<CompletableFuture<Void>> inFlight = ConcurrentHashMap.newKeySet();
+    private final WriteOutcomes outcomes;
+    private final AtomicLong failed = new AtomicLong();
+
+    BackgroundWrites(WriteOutcomes outcomes) {
+      this.outcomes = outcomes;
+    }
+
+    void start(java.util.function.Supplier<CompletableFuture<Void>> write) {
+      if (!slots.tryAcquire()) {
+        outcomes.count("dropped");
+        WARNINGS.warn(
+            name + "/dropped",
+            "{}: {} answers are being stored already; a streamed answer was not cached",
+            name,
+            MAX_BACKGROUND_WRITES);
+        return;
+      }
+      CompletableFuture<Void> f = started(write);
+      inFlight.add(f);
+      f.whenComplete(
+          (v, e) -> {
+            inFlight.remove(f);
+            slots.release();
+            if (e == null) {
+              outcomes.count("stored");
+              return;
+            }
+            outcomes.count("failed");
+            long n = failed.incrementAndGet();
+            WARNINGS.warn(
+                name + "/failed",
+                "{}: could not store a streamed answer ({} so far): {}",
+                name,
+                n,
+                CancelScope.unwrapped(e).getMessage());
+          });
+    }
+
+    private CompletableFuture<Void> started(
+        java.util.function.Supplier<CompletableFuture<Void>> write) {
+      try {
+        return write.get();
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+
+    boolean await(Duration timeout) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      for (CompletableFuture<Void> f : List.copyOf(inFlight)) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return inFlight.isEmpty();
+        }
+        try {
+          f.get(left, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+          // counted where it completes
+        }
+      }
+      return inFlight.isEmpty();
+    }
   }
 }

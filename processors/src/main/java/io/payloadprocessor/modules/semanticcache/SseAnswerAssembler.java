@@ -23,9 +23,9 @@ public final class SseAnswerAssembler {
   private boolean done;
   private boolean invalid;
 
-  /** Takes one event of the stream. */
+  /** Takes one piece of the stream; the bytes between events mean nothing here. */
   public void accept(SseEvent event) {
-    if (invalid) {
+    if (invalid || !event.isEvent()) {
       return;
     }
     if (done) {

@@ -1,5 +1,6 @@
 package io.payloadprocessor.modules.semanticrouter;
 
+import io.payloadprocessor.modules.common.Vectors;
 import java.util.List;
 
 /**
@@ -32,7 +33,7 @@ final class RouteIndex {
           c[i] += v[i];
         }
       }
-      centroids[r] = unit(c);
+      centroids[r] = Vectors.unit(c);
     }
   }
 
@@ -45,10 +46,10 @@ final class RouteIndex {
       if (nearest) {
         s = Double.NEGATIVE_INFINITY;
         for (float[] e : examples[r]) {
-          s = Math.max(s, dot(query, e));
+          s = Math.max(s, Vectors.dot(query, e));
         }
       } else {
-        s = dot(query, centroids[r]);
+        s = Vectors.dot(query, centroids[r]);
       }
       if (s > bestScore) {
         bestScore = s;
@@ -56,25 +57,5 @@ final class RouteIndex {
       }
     }
     return new Nearest(best, bestScore);
-  }
-
-  static float[] unit(float[] v) {
-    double norm = Math.sqrt(dot(v, v));
-    float[] out = new float[v.length];
-    if (norm == 0) {
-      return out;
-    }
-    for (int i = 0; i < v.length; i++) {
-      out[i] = (float) (v[i] / norm);
-    }
-    return out;
-  }
-
-  static double dot(float[] a, float[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s += (double) a[i] * b[i];
-    }
-    return s;
   }
 }

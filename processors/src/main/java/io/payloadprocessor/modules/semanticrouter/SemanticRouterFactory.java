@@ -2,6 +2,7 @@ package io.payloadprocessor.modules.semanticrouter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.payloadprocessor.modules.ModuleChecks;
+import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.ModuleConfigs;
@@ -21,6 +22,11 @@ public final class SemanticRouterFactory implements ModuleFactory {
   @Override
   public String id() {
     return ID;
+  }
+
+  @Override
+  public java.util.Set<String> optionKeys() {
+    return java.util.Set.of(MiniLmEmbeddings.THREADS_OPTION, MiniLmEmbeddings.CACHE_ENTRIES_OPTION);
   }
 
   @Override
@@ -69,7 +75,7 @@ public final class SemanticRouterFactory implements ModuleFactory {
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return new SemanticRouterProcessor(c);
+    return new SemanticRouterProcessor(c, MiniLmEmbeddings.shared(context));
   }
 
   private static void checkTarget(

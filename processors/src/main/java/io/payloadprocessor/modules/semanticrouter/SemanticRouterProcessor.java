@@ -2,6 +2,7 @@ package io.payloadprocessor.modules.semanticrouter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.payloadprocessor.modules.common.CancelScope;
 import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Execution;
@@ -13,6 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Routes a request by the meaning of its user text: embeds it with all-MiniLM-L6-v2 in-process,
@@ -22,10 +25,11 @@ import java.util.Map;
  * SemanticRouterConfig#SCORE_HEADER} and to dynamic metadata {@code semantic_route: {route, score,
  * decision}} ({@code decision} is {@code matched}, {@code below_threshold} or {@code no_input}).
  *
- * <p>CPU bound, so it runs on the server's CPU pool ({@link Execution#CPU}). Measured CPU time per
- * decision on one core of the 2-vCPU build machine: about 6 ms for a 16-token prompt, 15 ms for 64,
- * 52 ms for 256 (the model's limit); see {@code SemanticRouteBenchmark}. Give the processor a
- * timeout accordingly, and expect one decision at a time per core.
+ * <p>{@link Execution#ASYNC}: the embedding is queued on the model's own pool ({@link
+ * MiniLmEmbeddings}, which batches concurrent requests into one model call and remembers recent
+ * texts) and no thread waits for it; the decision is made on the thread that completes the
+ * embedding. Cancelling the step's future before its batch starts drops the embedding. Latency per
+ * decision and throughput: see the semantic routing rows of BENCHMARKS.md.
  */
 public final class SemanticRouterProcessor implements Processor {
   /** Dynamic metadata key of the decision. */
@@ -39,25 +43,33 @@ public final class SemanticRouterProcessor implements Processor {
   private final boolean allUser;
   private final int maxInputChars;
   private final boolean clearRouteCache;
+  private final MiniLmEmbeddings model;
 
   @Override
   public Execution execution() {
-    return Execution.CPU;
+    return Execution.ASYNC;
   }
 
-  /** Builds the processor, embedding every route example (loads the model on first use). */
-  public SemanticRouterProcessor(SemanticRouterConfig config) {
+  /**
+   * Builds the processor, embedding every route example on the calling thread in one model call
+   * (loads the model on first use).
+   */
+  public SemanticRouterProcessor(SemanticRouterConfig config, MiniLmEmbeddings model) {
+    this.model = model;
     List<String> n = new ArrayList<>();
     List<SemanticRouterConfig.Target> t = new ArrayList<>();
-    List<List<float[]>> embeddings = new ArrayList<>();
+    List<String> examples = new ArrayList<>();
     for (SemanticRouterConfig.Route r : config.routes()) {
       n.add(r.name());
       t.add(r.target());
-      List<float[]> vs = new ArrayList<>();
-      for (String example : r.examples()) {
-        vs.add(MiniLmEmbeddings.embed(example));
-      }
-      embeddings.add(vs);
+      examples.addAll(r.examples());
+    }
+    List<float[]> vectors = model.embedAll(examples);
+    List<List<float[]>> embeddings = new ArrayList<>();
+    int at = 0;
+    for (SemanticRouterConfig.Route r : config.routes()) {
+      embeddings.add(vectors.subList(at, at + r.examples().size()));
+      at += r.examples().size();
     }
     this.names = List.copyOf(n);
     this.targets = List.copyOf(t);
@@ -69,21 +81,44 @@ public final class SemanticRouterProcessor implements Processor {
     this.clearRouteCache = config.clearRouteCache();
   }
 
+  /** The synchronous form, for callers that may block (tests, a runner without ASYNC steps). */
   @Override
   public Outcome onRequest(Exchange exchange) throws Exception {
-    JsonNode body = exchange.request().json();
-    String text = promptText(body);
+    return CancelScope.join(onRequestAsync(exchange));
+  }
+
+  @Override
+  public CompletionStage<Outcome> onRequestAsync(Exchange exchange) {
+    CancelScope scope = new CancelScope();
+    boolean large =
+        exchange.request().hasBody()
+            && exchange.request().rawBody().length > MiniLmEmbeddings.INLINE_BODY_LIMIT;
+    return scope.bind(
+        model
+            .compute(large, () -> exchange.request().json())
+            .thenCompose(
+                body -> {
+                  String text = promptText(body);
+                  if (text.isEmpty()) {
+                    return CompletableFuture.completedFuture(decide(body, null));
+                  }
+                  return scope.track(model.embedAsync(text)).thenApply(v -> decide(body, v));
+                }));
+  }
+
+  /** The outcome for the prompt's embedding, or for no prompt text when it is null. */
+  private Outcome decide(JsonNode body, float[] embedding) {
     String route;
     String decision;
     double score;
     SemanticRouterConfig.Target target;
-    if (text.isEmpty()) {
+    if (embedding == null) {
       route = defaultRoute.name();
       target = defaultRoute.target();
       decision = "no_input";
       score = 0;
     } else {
-      RouteIndex.Nearest best = index.nearest(RouteIndex.unit(MiniLmEmbeddings.embed(text)));
+      RouteIndex.Nearest best = index.nearest(embedding);
       score = best.score();
       if (score >= threshold) {
         route = names.get(best.route());

@@ -7,10 +7,12 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The embedded store of one sidecar: a Caffeine cache bounded by entry count, each entry expiring
- * after its own time to live.
+ * after its own time to live. Every operation runs on the caller's thread and returns a completed
+ * future: it is a hash-table access.
  */
 public final class MemoryStore implements StateStore {
   private final Cache<String, Timed> values;
@@ -59,33 +61,40 @@ public final class MemoryStore implements StateStore {
             .build();
   }
 
-  @Override
-  public String get(String key) {
+  private String get(String key) {
     Timed t = values.getIfPresent(key);
     return t == null ? null : (String) t.value();
   }
 
   @Override
-  public List<String> getAll(List<String> keys) {
+  public CompletableFuture<String> getAsync(String key) {
+    return CompletableFuture.completedFuture(get(key));
+  }
+
+  @Override
+  public CompletableFuture<List<String>> getAllAsync(List<String> keys) {
     List<String> out = new ArrayList<>(keys.size());
     for (String k : keys) {
       out.add(get(k));
     }
-    return out;
+    return CompletableFuture.completedFuture(out);
   }
 
   @Override
-  public void put(String key, String value, Duration ttl) {
+  public CompletableFuture<Void> putAsync(String key, String value, Duration ttl) {
     values.put(key, new Timed(value, ttl.toNanos()));
+    return CompletableFuture.completedFuture(null);
   }
 
   @Override
-  public void delete(String key) {
+  public CompletableFuture<Void> deleteAsync(String key) {
     values.invalidate(key);
+    return CompletableFuture.completedFuture(null);
   }
 
   @Override
-  public void pushRecent(String listKey, String member, int maxSize, Duration ttl) {
+  public CompletableFuture<Void> pushRecentAsync(
+      String listKey, String member, int maxSize, Duration ttl) {
     lists
         .asMap()
         .compute(
@@ -107,17 +116,18 @@ public final class MemoryStore implements StateStore {
               }
               return new Timed(List.copyOf(next), ttl.toNanos());
             });
+    return CompletableFuture.completedFuture(null);
   }
 
   @Override
-  public List<String> recent(String listKey) {
+  public CompletableFuture<List<String>> recentAsync(String listKey) {
     Timed t = lists.getIfPresent(listKey);
     if (t == null) {
-      return List.of();
+      return CompletableFuture.completedFuture(List.of());
     }
     @SuppressWarnings("unchecked")
     List<String> members = (List<String>) t.value();
-    return members;
+    return CompletableFuture.completedFuture(members);
   }
 
   @Override

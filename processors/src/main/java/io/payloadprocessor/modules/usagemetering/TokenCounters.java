@@ -1,65 +1,89 @@
 package io.payloadprocessor.modules.usagemetering;
 
-import io.payloadprocessor.metrics.BoundedLabel;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.WeakHashMap;
 
 /**
  * The {@code payload_processor_tokens_total{model, kind}} counter, one per registry: every
  * usage-metering processor (and every pipeline reload) shares it, because a registry refuses a
- * second collector with the same name.
+ * second collector with the same name. The {@code model} label takes only configured names and
+ * prefixes, {@code other} and {@code unknown}; {@code kind} is a {@link TokenUsage.Kind} label.
  */
 public final class TokenCounters {
   /** Metric name as exported (the client library adds {@code _total} to the base name). */
   public static final String NAME = "payload_processor_tokens_total";
 
-  /** Server option: the model names counted under their own name (comma-separated). */
-  public static final String MODELS_OPTION = "metrics.models";
+  /** Label of a model not listed in {@code metricModels}. */
+  public static final String OTHER_MODEL = "other";
 
-  /** Server option: without {@value #MODELS_OPTION}, how many distinct models are counted. */
-  public static final String MAX_MODELS_OPTION = "metrics.max-models";
-
-  /** Default of {@value #MAX_MODELS_OPTION}. */
-  public static final int DEFAULT_MAX_MODELS = 20;
+  /** Label of a usage for which neither the response nor the request named a model. */
+  public static final String UNKNOWN_MODEL = "unknown";
 
   private static final Map<PrometheusRegistry, Counter> COUNTERS = new WeakHashMap<>();
-  private static final Map<Counter, BoundedLabel> MODELS = new WeakHashMap<>();
 
-  private TokenCounters() {}
+  private final Counter counter;
+  private final Set<String> names;
+  private final List<String> prefixes;
 
-  /** The shared counter of {@code registry}, registered on first use. */
-  public static synchronized Counter in(PrometheusRegistry registry) {
+  /**
+   * Counts into the shared counter of {@code registry} (registered on first use). {@code models}
+   * are the label values allowed: a name is its own label; an entry ending in {@code *} is the
+   * label of every model starting with what precedes it (the first such entry that matches).
+   */
+  public TokenCounters(PrometheusRegistry registry, List<String> models) {
+    this.counter = shared(registry);
+    Set<String> exact = new HashSet<>();
+    List<String> starts = new ArrayList<>();
+    for (String m : models) {
+      if (m.endsWith("*")) {
+        starts.add(m);
+      } else {
+        exact.add(m);
+      }
+    }
+    this.names = Set.copyOf(exact);
+    this.prefixes = List.copyOf(starts);
+  }
+
+  private static synchronized Counter shared(PrometheusRegistry registry) {
     return COUNTERS.computeIfAbsent(
         registry,
         r ->
             Counter.builder()
                 .name(NAME)
-                .help("LLM tokens by model and kind (input, output, cached), from responses")
+                .help(
+                    "LLM tokens from responses, by model (configured names, other, unknown) and"
+                        + " kind (input, output, total, cached, cache_creation, reasoning,"
+                        + " input_audio, output_audio)")
                 .labelNames("model", "kind")
                 .register(r));
   }
 
-  /**
-   * Bounds the {@code model} label of {@code counter}: the model names come from request bodies and
-   * upstream answers, so past the configured names (or the first {@code max}) they count as {@code
-   * other}.
-   */
-  public static synchronized void boundModels(Counter counter, List<String> models, int max) {
-    MODELS.put(counter, new BoundedLabel(models, max));
+  /** The {@code model} label value for {@code model} (null: no model). */
+  String label(String model) {
+    if (model == null) {
+      return UNKNOWN_MODEL;
+    }
+    if (names.contains(model)) {
+      return model;
+    }
+    for (String p : prefixes) {
+      if (model.startsWith(p.substring(0, p.length() - 1))) {
+        return p;
+      }
+    }
+    return OTHER_MODEL;
   }
 
-  private static synchronized BoundedLabel models(Counter counter) {
-    return MODELS.computeIfAbsent(counter, c -> new BoundedLabel(List.of(), DEFAULT_MAX_MODELS));
-  }
-
-  /** Adds one exchange's usage. */
-  public static void record(Counter counter, TokenUsage usage) {
-    String model = models(counter).of(usage.model());
-    counter.labelValues(model, "input").inc(usage.inputTokens());
-    counter.labelValues(model, "output").inc(usage.outputTokens());
-    counter.labelValues(model, "cached").inc(usage.cachedTokens());
+  /** Adds one exchange's usage: each count it has, under its kind. */
+  void record(TokenUsage usage) {
+    String model = label(usage.model());
+    usage.counts().forEach((kind, n) -> counter.labelValues(model, kind.label()).inc(n));
   }
 }

@@ -2,95 +2,118 @@ package io.payloadprocessor.modules.usagemetering;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.SseEvent;
 import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
- * Picks token usage out of a streamed response, event by event: OpenAI chat completions (the last
- * chunk's {@code usage}, sent when the request had {@code stream_options.include_usage}), OpenAI
- * Responses ({@code response.completed} and friends carry {@code response.usage}) and Anthropic
- * Messages ({@code message_start.message.usage}, updated by each {@code message_delta.usage}).
- * Events that do not parse are ignored: metering never breaks a stream. One per exchange; not
- * thread-safe.
+ * Gathers token usage from a response: a whole JSON body, or a stream event by event. A {@code
+ * usage} object is looked for at the top level (OpenAI chat, completions, embeddings and their
+ * stream chunks; Anthropic {@code message_delta}), under {@code response} (OpenAI Responses: the
+ * body's own, and the {@code response.completed}, {@code response.incomplete}, {@code
+ * response.failed} events) and under {@code message} (Anthropic {@code message_start}). The fields
+ * of every usage object seen are merged, later values replacing earlier ones, which is how
+ * Anthropic's cumulative {@code message_delta} counts update {@code message_start}'s and how a last
+ * OpenAI usage chunk wins. The model is the last valid {@code model} found in those same places.
+ *
+ * <p>Events whose data is not JSON are skipped (a {@code [DONE]}, a malformed line before the
+ * usage): metering never breaks a stream. Only events with a {@code "usage"} object (or that
+ * mention {@code "model"}, until a model is known) are parsed. One per exchange; not thread-safe.
  */
 final class UsageCollector {
-  private String model;
-  private JsonNode openAiUsage;
-  private ObjectNode anthropicUsage;
+  private static final String[] CONTAINERS = {"response", "message"};
 
-  /** Looks at one event. */
+  private ObjectNode usage;
+  private String model;
+
+  /** Looks at one piece of a stream. */
   void accept(SseEvent event) {
+    if (!event.isEvent()) {
+      return;
+    }
     String data = event.data();
-    // Only events that carry usage need a parse; the model is named in those same events.
-    if (data.indexOf("\"usage\"") < 0) {
+    if (!hasUsageObject(data) && (model != null || data.indexOf("\"model\"") < 0)) {
       return;
     }
     JsonNode root;
     try {
       root = HttpMessage.parseJson(data.getBytes(StandardCharsets.UTF_8));
-    } catch (Exception e) {
+    } catch (BodyException e) {
       return;
     }
-    if (!root.isObject()) {
-      return;
-    }
-    String type = root.path("type").asText("");
-    switch (type) {
-      case "message_start":
-        {
-          JsonNode message = root.path("message");
-          setModel(message.get("model"));
-          if (message.path("usage").isObject()) {
-            anthropicUsage = ((ObjectNode) message.get("usage")).deepCopy();
-          }
-          return;
-        }
-      case "message_delta":
-        if (root.path("usage").isObject()) {
-          if (anthropicUsage == null) {
-            anthropicUsage = ((ObjectNode) root.get("usage")).deepCopy();
-          } else {
-            // message_delta counts are cumulative: later values replace earlier ones.
-            anthropicUsage.setAll((ObjectNode) root.get("usage"));
-          }
-        }
-        return;
-      default:
-        break;
-    }
-    JsonNode response = root.get("response");
-    if (response != null && response.isObject() && response.path("usage").isObject()) {
-      setModel(response.get("model"));
-      openAiUsage = response.get("usage");
-      return;
-    }
-    setModel(root.get("model"));
-    if (root.path("usage").isObject()) {
-      openAiUsage = root.get("usage");
-    }
+    accept(root);
   }
 
-  /** Looks at a whole (non-streamed) JSON response body. */
-  void acceptBody(JsonNode root) {
+  /**
+   * Whether {@code "usage"} is followed by an object somewhere in {@code data}: OpenAI sends {@code
+   * "usage":null} in every chunk but the last, and those need no parse.
+   */
+  static boolean hasUsageObject(String data) {
+    for (int i = data.indexOf("\"usage\""); i >= 0; i = data.indexOf("\"usage\"", i + 1)) {
+      int j = i + 7;
+      boolean colon = false;
+      while (j < data.length()) {
+        char c = data.charAt(j);
+        if (c == ':' && !colon) {
+          colon = true;
+        } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+          break;
+        }
+        j++;
+      }
+      if (colon && j < data.length() && data.charAt(j) == '{') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Looks at a JSON body, or the JSON of one event. */
+  void accept(JsonNode root) {
     if (root == null || !root.isObject()) {
       return;
     }
-    setModel(root.get("model"));
-    if (root.path("usage").isObject()) {
-      openAiUsage = root.get("usage");
+    take(root);
+    for (String name : CONTAINERS) {
+      JsonNode inner = root.get(name);
+      if (inner != null && inner.isObject()) {
+        take(inner);
+      }
     }
   }
 
-  /** The usage seen so far, or null. */
-  TokenUsage result() {
-    JsonNode usage = openAiUsage != null ? openAiUsage : anthropicUsage;
-    return TokenUsage.fromUsage(usage, model);
+  private void take(JsonNode node) {
+    String m = TokenUsage.modelName(node.get("model"));
+    if (m != null) {
+      model = m;
+    }
+    JsonNode u = node.get("usage");
+    if (u == null || !u.isObject()) {
+      return;
+    }
+    if (usage == null) {
+      usage = HttpMessage.JSON.createObjectNode();
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = u.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> f = it.next();
+      if (!f.getValue().isNull()) {
+        usage.set(f.getKey(), f.getValue().deepCopy());
+      }
+    }
   }
 
-  private void setModel(JsonNode m) {
-    if (m != null && m.isTextual() && !m.asText().isEmpty()) {
-      model = m.asText();
+  /**
+   * The usage seen so far, or null if none: for the model the response named, else for {@code
+   * requestModel} (asked only then; it may return null: no model).
+   */
+  TokenUsage result(Supplier<String> requestModel) {
+    if (usage == null) {
+      return null;
     }
+    return TokenUsage.fromUsage(usage, model != null ? model : requestModel.get());
   }
 }

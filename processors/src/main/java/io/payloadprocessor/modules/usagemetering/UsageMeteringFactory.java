@@ -2,10 +2,15 @@ package io.payloadprocessor.modules.usagemetering;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.payloadprocessor.spi.ConfigException;
+import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.ModuleConfigs;
 import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 /** Module {@code usage-metering}: see {@link UsageMeteringProcessor}. */
 public final class UsageMeteringFactory implements ModuleFactory {
@@ -17,39 +22,43 @@ public final class UsageMeteringFactory implements ModuleFactory {
   }
 
   @Override
-  public java.util.Set<String> optionKeys() {
-    return java.util.Set.of(TokenCounters.MODELS_OPTION, TokenCounters.MAX_MODELS_OPTION);
-  }
-
-  @Override
   public Processor create(String processorName, JsonNode config, ModuleContext context)
       throws ConfigException {
     UsageMeteringConfig c = ModuleConfigs.bind(config, UsageMeteringConfig.class);
-    int max = TokenCounters.DEFAULT_MAX_MODELS;
-    String maxOption = context.option(TokenCounters.MAX_MODELS_OPTION).orElse(null);
-    if (maxOption != null) {
-      try {
-        max = Integer.parseInt(maxOption.strip());
-      } catch (NumberFormatException e) {
-        max = -1;
-      }
-      if (max < 0 || max > 1000) {
-        throw new ConfigException(
-            "",
-            "--module-option "
-                + TokenCounters.MAX_MODELS_OPTION
-                + " must be a number 0-1000, got "
-                + maxOption);
+    List<ConfigProblem> problems = new ArrayList<>();
+    List<String> names = c.metricModels();
+    if (names.size() > UsageMeteringConfig.MAX_METRIC_MODELS) {
+      problems.add(
+          new ConfigProblem(
+              "metricModels",
+              "lists "
+                  + names.size()
+                  + " models; at most "
+                  + UsageMeteringConfig.MAX_METRIC_MODELS
+                  + " keep the metric small"));
+    }
+    Set<String> models = new LinkedHashSet<>();
+    for (int i = 0; i < names.size(); i++) {
+      String name = names.get(i);
+      String field = "metricModels[" + i + "]";
+      if (name == null || name.isEmpty() || name.length() > TokenUsage.MAX_MODEL_CHARS) {
+        problems.add(
+            new ConfigProblem(
+                field,
+                "must be a model name of 1 to " + TokenUsage.MAX_MODEL_CHARS + " characters"));
+      } else if (name.equals(TokenCounters.OTHER_MODEL)
+          || name.equals(TokenCounters.UNKNOWN_MODEL)) {
+        problems.add(new ConfigProblem(field, "'" + name + "' is reserved as a label value"));
+      } else if (name.indexOf('*') >= 0 && name.indexOf('*') != name.length() - 1) {
+        problems.add(new ConfigProblem(field, "'*' may only end a name (a prefix), as in gpt-4o*"));
+      } else if (!models.add(name)) {
+        problems.add(new ConfigProblem(field, "'" + name + "' is listed twice"));
       }
     }
-    java.util.List<String> models = new java.util.ArrayList<>();
-    for (String m : context.option(TokenCounters.MODELS_OPTION).orElse("").split(",")) {
-      if (!m.isBlank()) {
-        models.add(m.strip());
-      }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
     }
-    io.prometheus.metrics.core.metrics.Counter counter = TokenCounters.in(context.metrics());
-    TokenCounters.boundModels(counter, models, max);
-    return new UsageMeteringProcessor(c, counter);
+    return new UsageMeteringProcessor(
+        c.injectStreamUsage(), new TokenCounters(context.metrics(), List.copyOf(models)));
   }
 }

@@ -12,29 +12,38 @@ import io.payloadprocessor.spi.SseEvent;
 import io.payloadprocessor.spi.SseParser;
 import io.payloadprocessor.spi.SseStreamProcessor;
 import io.payloadprocessor.spi.StreamStep;
-import io.prometheus.metrics.core.metrics.Counter;
-import java.util.List;
 import java.util.Map;
 
 /**
  * Meters LLM token usage from responses (JSON or server-sent events) of OpenAI chat completions,
- * the OpenAI Responses API and Anthropic Messages. Emits dynamic metadata {@code usage:
- * {input_tokens, output_tokens, total_tokens, cached_tokens, model}} (namespace {@code
- * io.payload_processor}) for Envoy's rate limiter and access logs, and adds to the Prometheus
- * counter {@code payload_processor_tokens_total{model, kind}}. Streams pass through unchanged; the
- * metadata comes with the end of the stream. A response without usage (or that is not JSON) is
- * passed on without metering.
+ * completions, embeddings and the Responses API, and of Anthropic Messages (shapes: {@link
+ * TokenUsage}, where: {@link UsageCollector}). Emits dynamic metadata {@code usage: {input_tokens,
+ * output_tokens, total_tokens, cached_tokens, cache_creation_tokens, reasoning_tokens,
+ * input_audio_tokens, output_audio_tokens, model}} (namespace {@code io.payload_processor}; only
+ * the parts the provider reported) for Envoy's rate limiter and access logs, and adds to {@code
+ * payload_processor_tokens_total{model, kind}}.
+ *
+ * <p>The model is the response's {@code model}, else the request's as the pipeline left it (after
+ * any routing rewrite), else absent.
+ *
+ * <p>Streams are only read: every event passes on as the same object, so its bytes reach the client
+ * as they came; the metadata comes with the end of the stream. A successful (2xx) response that
+ * promises JSON ({@code application/json}, {@code +json} or no content type) but cannot be read is
+ * a body error that follows the step's failure mode (502 under FailClosed, skipped and counted
+ * under FailOpen), as an unreadable request body is; so is a stream that is not an event stream. A
+ * response without usage, an error response, or one of another type (audio, plain text) that is not
+ * JSON is passed on unmetered.
  */
 public final class UsageMeteringProcessor implements Processor {
   /** Dynamic metadata key of the usage map. */
   public static final String METADATA_KEY = "usage";
 
   private final boolean injectStreamUsage;
-  private final Counter counter;
+  private final TokenCounters counters;
 
-  public UsageMeteringProcessor(UsageMeteringConfig config, Counter counter) {
-    this.injectStreamUsage = config.injectStreamUsage();
-    this.counter = counter;
+  UsageMeteringProcessor(boolean injectStreamUsage, TokenCounters counters) {
+    this.injectStreamUsage = injectStreamUsage;
+    this.counters = counters;
   }
 
   @Override
@@ -85,38 +94,96 @@ public final class UsageMeteringProcessor implements Processor {
   }
 
   @Override
-  public Outcome onResponse(Exchange exchange) throws Exception {
+  public Outcome onResponse(Exchange exchange) throws BodyException {
     MessageView response = exchange.response();
     UsageCollector collector = new UsageCollector();
-    try {
-      if (response.mediaType().equals("text/event-stream")) {
-        // The whole stream, buffered by the server: same events, same rules.
-        SseParser parser = new SseParser();
-        List<SseEvent> events = parser.feed(response.body());
-        events.forEach(collector::accept);
-        parser.finish().forEach(collector::accept);
-      } else {
-        collector.acceptBody(response.json());
+    if (response.mediaType().equals("text/event-stream")) {
+      // The whole stream, buffered by the server: same events, same rules.
+      SseParser parser = new SseParser();
+      try {
+        parser.feed(response.body()).forEach(collector::accept);
+      } catch (SseParser.SseException e) {
+        throw new BodyException(
+            502, "invalid_event_stream", "response is not a valid event stream");
       }
-    } catch (BodyException | SseParser.SseException e) {
-      return Outcome.proceed(); // not ours to judge: an unreadable response is simply not metered
+      parser.finish().forEach(collector::accept);
+    } else {
+      JsonNode json = readJson(exchange);
+      if (json == null) {
+        return Outcome.proceed();
+      }
+      collector.accept(json);
     }
-    TokenUsage usage = collector.result();
+    Map<String, Object> usage = meter(exchange, collector);
+    return usage == null
+        ? Outcome.proceed()
+        : Outcome.proceed(Mutation.create().metadata(METADATA_KEY, usage));
+  }
+
+  /**
+   * The response as JSON, or null when it is not ours to read.
+   *
+   * @throws BodyException 502 for a 2xx response that promises JSON and is not
+   */
+  private static JsonNode readJson(Exchange exchange) throws BodyException {
+    MessageView response = exchange.response();
+    try {
+      return response.json();
+    } catch (BodyException e) {
+      int status = exchange.responseStatus();
+      String type = response.mediaType();
+      boolean promisesJson =
+          type.isEmpty() || type.equals("application/json") || type.endsWith("+json");
+      if (promisesJson && status >= 200 && status < 300) {
+        throw new BodyException(
+            502,
+            "invalid_response_body",
+            "the upstream's "
+                + status
+                + " response cannot be read as JSON ("
+                + e.reason()
+                + "), so its token usage cannot be metered");
+      }
+      return null;
+    }
+  }
+
+  /** Counts the usage collected and returns its metadata value, or null if there is none. */
+  private Map<String, Object> meter(Exchange exchange, UsageCollector collector) {
+    TokenUsage usage = collector.result(() -> requestModel(exchange));
     if (usage == null) {
-      return Outcome.proceed();
+      return null;
     }
-    TokenCounters.record(counter, usage);
-    return Outcome.proceed(Mutation.create().metadata(METADATA_KEY, usage.toMetadata()));
+    counters.record(usage);
+    return usage.toMetadata();
+  }
+
+  /** The request's {@code model} as the pipeline left it, or null. */
+  private static String requestModel(Exchange exchange) {
+    MessageView request = exchange.request();
+    if (request == null || !request.hasBody()) {
+      return null;
+    }
+    try {
+      return TokenUsage.modelName(request.json().get("model"));
+    } catch (BodyException e) {
+      return null; // not JSON (e.g. a multipart upload): no model to name
+    }
   }
 
   @Override
   public SseStreamProcessor openSseStream(Exchange exchange) {
-    return new UsageStream();
+    return new UsageStream(exchange);
   }
 
-  /** Passes every event on unchanged and meters at the end. */
+  /** Passes every event on as it came and meters at the end. */
   private final class UsageStream implements SseStreamProcessor {
+    private final Exchange exchange;
     private final UsageCollector collector = new UsageCollector();
+
+    UsageStream(Exchange exchange) {
+      this.exchange = exchange;
+    }
 
     @Override
     public StreamStep onEvent(SseEvent event) {
@@ -126,12 +193,10 @@ public final class UsageMeteringProcessor implements Processor {
 
     @Override
     public StreamStep onEnd() {
-      TokenUsage usage = collector.result();
-      if (usage == null) {
-        return StreamStep.hold();
-      }
-      TokenCounters.record(counter, usage);
-      return StreamStep.hold().withMetadata(Map.of(METADATA_KEY, usage.toMetadata()));
+      Map<String, Object> usage = meter(exchange, collector);
+      return usage == null
+          ? StreamStep.hold()
+          : StreamStep.hold().withMetadata(Map.of(METADATA_KEY, usage));
     }
   }
 }

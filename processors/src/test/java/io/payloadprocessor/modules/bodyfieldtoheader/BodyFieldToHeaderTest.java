@@ -54,19 +54,20 @@ class BodyFieldToHeaderTest {
         "$.messages[1].role|assistant",
         "$.metadata.tags[2]|c",
         "$.n|42",
-        "$.f|1.5",
-        "$.e|1000",
-        "$.neg|-0.25",
+        "$.f|1.50",
+        "$.e|1e3",
+        "$.neg|-2.5e-1",
+        "$.huge|1e999999999",
         "$.b|true",
         "$.nb|false",
         "$.big|123456789012345678901234567890"
       })
-  void jsonPathVariantsAndCanonicalScalars(String path, String expected) throws Exception {
+  void jsonPathVariantsAndScalarsAsWritten(String path, String expected) throws Exception {
     String body =
         "{\"model\":\"m\",\"messages\":[{\"role\":\"user\"},{\"role\":\"assistant\"}],"
             + "\"metadata\":{\"x\":{\"tenant\":\"decoy\"},\"tenant\":\"acme\",\"tags\":[\"a\",\"b\",\"c\"]},"
             + "\"n\":42,\"f\":1.50,\"e\":1e3,\"neg\":-2.5e-1,\"b\":true,\"nb\":false,"
-            + "\"big\":123456789012345678901234567890}";
+            + "\"big\":123456789012345678901234567890,\"huge\":1e999999999}";
     Mutation m =
         run(
             "{\"field\":\"" + path.replace("\"", "\\\"") + "\",\"header\":\"x-out\"}",

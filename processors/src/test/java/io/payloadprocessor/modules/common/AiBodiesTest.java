@@ -58,16 +58,16 @@ class AiBodiesTest {
   }
 
   @Test
-  void replaceWritesIntoTheTree() {
-    JsonNode j =
-        yaml(
-            "{\"messages\":[{\"role\":\"user\",\"content\":[\"a\",{\"type\":\"text\",\"text\":\"b\"}]}]}");
-    for (TextSlot s : AiBodies.requestSlots(j)) {
-      s.replace(s.text().toUpperCase(java.util.Locale.ROOT));
+  void splicerWritesIntoTheBodyAsWritten() {
+    String body =
+        "{\"messages\":[{\"role\":\"user\",\"content\":[\"a\", {\"type\":\"text\",\"text\":\"b\"}]}]}";
+    JsonSplicer splicer = new JsonSplicer();
+    for (TextSlot s : AiBodies.requestSlots(yaml(body))) {
+      splicer.replaceAll(s, s.text().toUpperCase(java.util.Locale.ROOT));
     }
-    assertThat(j.toString())
+    assertThat(splicer.apply(body))
         .isEqualTo(
-            "{\"messages\":[{\"role\":\"user\",\"content\":[\"A\",{\"type\":\"text\",\"text\":\"B\"}]}]}");
+            "{\"messages\":[{\"role\":\"user\",\"content\":[\"A\", {\"type\":\"text\",\"text\":\"B\"}]}]}");
   }
 
   @Test

@@ -10,9 +10,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.payloadprocessor.modules.testing.RedisServerExtension;
 import io.payloadprocessor.modules.testing.RedisServerExtension.RedisServer;
+import io.payloadprocessor.spi.BackendException;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Execution;
+import io.payloadprocessor.spi.Outcome;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -50,7 +57,7 @@ class McpRouterRedisTest {
   void sessionLearnedByOneReplicaRoutesOnAnother(RedisServer redis) throws Exception {
     try (McpRouterProcessor a = replica(redis, 60);
         McpRouterProcessor b = replica(redis, 60)) {
-      assertThat(a.execution()).isNotEqualTo(Execution.INLINE);
+      assertThat(a.execution()).isEqualTo(Execution.ASYNC);
       initialize(a, "sess-shared", "mcp-2");
       assertThat(backendSeenBy(b, "sess-shared")).isEqualTo("mcp-2");
       assertThat(backendSeenBy(b, "sess-unknown")).isNull();
@@ -68,6 +75,37 @@ class McpRouterRedisTest {
         seen = backendSeenBy(a, "sess-short");
       }
       assertThat(seen).isNull();
+    }
+  }
+
+  @Test
+  void aRedisOutageFailsTheSessionLookupFutureWithABackendException() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    try (McpRouterProcessor r =
+        router(
+            "{\"session\":{\"ttlSeconds\":60},\"store\":{\"type\":\"redis\",\"url\":"
+                + "\"redis://127.0.0.1:"
+                + port
+                + "\"}}")) {
+      Exchange e = post(PATH, call(1, "get_weather"), "mcp-session-id", "s1");
+      CompletableFuture<Outcome> f = r.onRequestAsync(e).toCompletableFuture();
+      assertThat(f)
+          .failsWithin(Duration.ofSeconds(10))
+          .withThrowableOfType(ExecutionException.class)
+          .withCauseInstanceOf(BackendException.class);
+      // Without a session id nothing waits on Redis: answered at once, outage or not.
+      Exchange plain = post(PATH, call(2, "get_weather"));
+      assertThat(r.onRequestAsync(plain).toCompletableFuture()).isCompleted();
+    }
+  }
+
+  @Test
+  void memorySessionsRunInline() throws Exception {
+    try (McpRouterProcessor r = router("{\"session\":{\"ttlSeconds\":60}}")) {
+      assertThat(r.execution()).isEqualTo(Execution.INLINE);
     }
   }
 }

@@ -3,12 +3,12 @@ package io.payloadprocessor.modules.pii;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.payloadprocessor.modules.common.UserRegex;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -121,9 +121,18 @@ class DetectorsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"123-45-6789", "123 45 6789", "123456789", "772-12-3456"})
+  @ValueSource(strings = {"123-45-6789", "123 45 6789", "123.45.6789", "772-12-3456"})
   void ssnValid(String v) {
     assertThat(found(inSentence(v))).contains("us_ssn=" + v);
+  }
+
+  @Test
+  void bareNineDigitsAreAnSsnOnlyInContext() {
+    // Nine digits alone are as often an order or account number: a word like SSN must come first.
+    assertThat(found("SSN: 123456789")).containsExactly("us_ssn=123456789");
+    assertThat(found("my social security number is 123456789.")).contains("us_ssn=123456789");
+    assertThat(found("order 123456789 shipped")).isEmpty();
+    assertThat(found("my value is 123456789, thanks")).isEmpty();
   }
 
   @ParameterizedTest
@@ -271,8 +280,8 @@ class DetectorsTest {
   }
 
   @Test
-  void customRegexRespectsMaxLength() {
-    Detector d = Detectors.custom("employee-id", Pattern.compile("EMP-[0-9]+"), 10);
+  void customRegexRespectsMaxLength() throws Exception {
+    Detector d = Detectors.custom("employee-id", UserRegex.compile("EMP-[0-9]+", false), 10);
     PiiScanner s = new PiiScanner(List.of(new PiiRule(d, PiiAction.MASK, false, "[EMPLOYEE_ID]")));
     assertThat(s.scan("id EMP-123456 ok")).hasSize(1);
     assertThat(s.scan("id EMP-1234567890 too long")).isEmpty();

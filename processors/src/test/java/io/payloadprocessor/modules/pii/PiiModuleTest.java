@@ -39,7 +39,9 @@ class PiiModuleTest {
             "{\"detectors\":[{\"type\":\"email\",\"action\":\"nuke\"},{\"type\":\"passport\"},"
                 + "{\"type\":\"regex\",\"name\":\"x\",\"pattern\":\"([a-z\"},"
                 + "{\"type\":\"regex\",\"pattern\":\"a+\"},"
-                + "{\"type\":\"email\",\"mask\":\"blur\"}],\"status\":200}");
+                + "{\"type\":\"email\",\"mask\":\"blur\"},"
+                + "{\"type\":\"regex\",\"name\":\"twice\",\"pattern\":\"(a)\\\\1\"}],"
+                + "\"scope\":[\"content\",\"headers\"],\"status\":200}");
     assertThat(p)
         .anyMatch(s -> s.startsWith("detectors[0].action:"))
         .anyMatch(s -> s.startsWith("detectors[1].type: unknown detector 'passport'"))
@@ -47,6 +49,8 @@ class PiiModuleTest {
         .anyMatch(s -> s.startsWith("detectors[3].name:"))
         .anyMatch(s -> s.startsWith("detectors[4].mask:"))
         .anyMatch(s -> s.startsWith("detectors[4].type: detector 'email' is configured twice"))
+        .anyMatch(s -> s.startsWith("detectors[5].pattern: uses a backreference `\\1`"))
+        .anyMatch(s -> s.startsWith("scope[1]:"))
         .anyMatch(s -> s.startsWith("status:"));
   }
 

@@ -10,6 +10,7 @@ import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.SseEvent;
 import io.payloadprocessor.spi.SseStreamProcessor;
 import io.payloadprocessor.spi.StreamStep;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -76,6 +77,9 @@ final class CacheHarness {
       out.addAll(step.emit());
     }
     out.addAll(s.onEnd().emit());
+    if (!p.awaitBackgroundWrites(Duration.ofSeconds(10))) {
+      throw new AssertionError("the streamed answer was not stored within 10s");
+    }
     return out;
   }
 }

@@ -10,6 +10,7 @@ import static io.payloadprocessor.modules.testing.TestExchanges.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.modules.semanticcache.SemanticCacheProcessor.Mode;
 import io.payloadprocessor.modules.store.MemoryStore;
 import io.payloadprocessor.spi.Exchange;
@@ -36,7 +37,9 @@ class SemanticCacheProcessorTest {
         "x-tenant",
         64,
         new MemoryStore(1000, now::get),
-        "pp:test:");
+        "pp:test:",
+        mode == Mode.EXACT ? null : MiniLmEmbeddings.shared(),
+        result -> {});
   }
 
   private static Outcome.Respond hitOf(Exchange e) {

@@ -6,12 +6,20 @@ import static io.payloadprocessor.modules.ModuleTestSupport.post;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
+import io.payloadprocessor.spi.Execution;
+import io.payloadprocessor.spi.HttpMessage;
+import io.payloadprocessor.spi.ModuleConfigs;
 import io.payloadprocessor.spi.Mutation;
+import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -176,5 +184,41 @@ class SemanticRouterTest {
       return;
     }
     throw new AssertionError("config accepted");
+  }
+
+  @Test
+  void waitsOnTheModelWithoutAThreadAndACancelledDecisionLeavesTheQueue() throws Exception {
+    MiniLmEmbeddings model = new MiniLmEmbeddings(1, 0);
+    try {
+      SemanticRouterProcessor router =
+          new SemanticRouterProcessor(
+              ModuleConfigs.bind(
+                  HttpMessage.JSON.readTree("{" + ROUTES + "}"), SemanticRouterConfig.class),
+              model);
+      assertThat(router.execution()).isEqualTo(Execution.ASYNC);
+      // Keep the model's one thread busy with long texts for a while.
+      List<CompletableFuture<float[]>> busy = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        busy.add(model.embedAsync(("busy text number " + i + " ").repeat(40)));
+      }
+      CompletableFuture<Outcome> decision =
+          router
+              .onRequestAsync(post("/v1/chat/completions", chat("What is 2 + 2?")))
+              .toCompletableFuture();
+      assertThat(decision).isNotDone(); // returned at once: the embedding waits in the queue
+      decision.cancel(false);
+      CompletableFuture.allOf(busy.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
+      assertThat(model.cancelled()).isEqualTo(1);
+      assertThat(model.batchedTexts()).isEqualTo(16); // the prompt was never embedded
+      // The same router still decides when nothing cancels it.
+      Outcome o =
+          router
+              .onRequestAsync(post("/v1/chat/completions", chat("Solve 2x = 10 for x")))
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+      assertThat(mutation(o).setHeaders()).containsEntry("x-payload-processor-route", "math");
+    } finally {
+      model.shutdown();
+    }
   }
 }

@@ -14,44 +14,45 @@ class MemoryStoreTest {
 
   @Test
   void valuesExpireAfterTheirOwnTtl() {
-    store.put("short", "a", Duration.ofSeconds(1));
-    store.put("long", "b", Duration.ofSeconds(10));
-    assertThat(store.getAll(List.of("short", "long", "none"))).containsExactly("a", "b", null);
+    store.putAsync("short", "a", Duration.ofSeconds(1)).join();
+    store.putAsync("long", "b", Duration.ofSeconds(10)).join();
+    assertThat(store.getAllAsync(List.of("short", "long", "none")).join())
+        .containsExactly("a", "b", null);
     now.addAndGet(Duration.ofSeconds(2).toNanos());
-    assertThat(store.get("short")).isNull();
-    assertThat(store.get("long")).isEqualTo("b");
+    assertThat(store.getAsync("short").join()).isNull();
+    assertThat(store.getAsync("long").join()).isEqualTo("b");
     now.addAndGet(Duration.ofSeconds(9).toNanos());
-    assertThat(store.get("long")).isNull();
+    assertThat(store.getAsync("long").join()).isNull();
   }
 
   @Test
   void deleteForgets() {
-    store.put("k", "v", Duration.ofMinutes(1));
-    store.delete("k");
-    assertThat(store.get("k")).isNull();
+    store.putAsync("k", "v", Duration.ofMinutes(1)).join();
+    store.deleteAsync("k").join();
+    assertThat(store.getAsync("k").join()).isNull();
   }
 
   @Test
   void recentListIsNewestFirstDedupedAndBounded() {
     for (String m : Arrays.asList("a", "b", "c", "a")) {
-      store.pushRecent("list", m, 3, Duration.ofMinutes(1));
+      store.pushRecentAsync("list", m, 3, Duration.ofMinutes(1)).join();
     }
-    assertThat(store.recent("list")).containsExactly("a", "c", "b");
-    store.pushRecent("list", "d", 3, Duration.ofMinutes(1));
-    assertThat(store.recent("list")).containsExactly("d", "a", "c");
+    assertThat(store.recentAsync("list").join()).containsExactly("a", "c", "b");
+    store.pushRecentAsync("list", "d", 3, Duration.ofMinutes(1)).join();
+    assertThat(store.recentAsync("list").join()).containsExactly("d", "a", "c");
     now.addAndGet(Duration.ofMinutes(2).toNanos());
-    assertThat(store.recent("list")).isEmpty();
+    assertThat(store.recentAsync("list").join()).isEmpty();
   }
 
   @Test
   void entryCountIsBounded() {
     MemoryStore small = new MemoryStore(10);
     for (int i = 0; i < 1000; i++) {
-      small.put("k" + i, "v", Duration.ofMinutes(1));
+      small.putAsync("k" + i, "v", Duration.ofMinutes(1)).join();
     }
     long present = 0;
     for (int i = 0; i < 1000; i++) {
-      if (small.get("k" + i) != null) {
+      if (small.getAsync("k" + i).join() != null) {
         present++;
       }
     }
