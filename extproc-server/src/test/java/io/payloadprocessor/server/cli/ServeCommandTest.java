@@ -108,7 +108,8 @@ class ServeCommandTest {
     assertThat(code).isEqualTo(1);
     assertThat(err.toString())
         .contains("refusing to start")
-        .contains("--module-option: redis.uri: unknown option; known: embeddings.cacheEntries, embeddings.threads, redis.url");
+        .contains(
+            "--module-option: redis.uri: unknown option; known: embeddings.cacheEntries, embeddings.threads, redis.url");
   }
 
   @Test

@@ -195,7 +195,8 @@ class ValidateCommandTest {
     Path file = Files.writeString(dir.resolve("pp.yaml"), VALID);
     assertThat(run("--module-option", "redis.uri=redis://h:1", file.toString())).isEqualTo(1);
     assertThat(err.toString())
-        .contains("--module-option: redis.uri: unknown option; known: embeddings.cacheEntries, embeddings.threads, redis.url");
+        .contains(
+            "--module-option: redis.uri: unknown option; known: embeddings.cacheEntries, embeddings.threads, redis.url");
   }
 
   @Test
