@@ -7,7 +7,8 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
  * The server's Prometheus metrics. Names follow Prometheus conventions; labels are bounded
- * (processor names come from config, never from traffic).
+ * (processor names come from config, phases and outcomes from code, never from traffic; modules
+ * bound traffic-derived values, e.g. usage-metering's model names to its {@code metricModels}).
  */
 public final class ServerMetrics {
   private static final double[] LATENCY_BUCKETS = {
@@ -48,7 +49,7 @@ public final class ServerMetrics {
             .withoutExemplars()
             .register(registry);
     for (var c : io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest.RequestCase.values()) {
-      phases.put(c, phaseLatency.labelValues(c.name().toLowerCase(java.util.Locale.ROOT)));
+      phases.put(c, phaseLatency.labelValues(phaseLabel(c)));
     }
     errors =
         Counter.builder()
@@ -103,6 +104,32 @@ public final class ServerMetrics {
       phases =
           new java.util.EnumMap<>(
               io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest.RequestCase.class);
+
+  /**
+   * The {@code phase} label of a message kind: the ext_proc field name ({@code request_headers},
+   * ...), and {@code empty} for a message with none set, rather than protobuf's enum name.
+   */
+  static String phaseLabel(
+      io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest.RequestCase c) {
+    return switch (c) {
+      case REQUEST_HEADERS -> "request_headers";
+      case RESPONSE_HEADERS -> "response_headers";
+      case REQUEST_BODY -> "request_body";
+      case RESPONSE_BODY -> "response_body";
+      case REQUEST_TRAILERS -> "request_trailers";
+      case RESPONSE_TRAILERS -> "response_trailers";
+      default -> "empty";
+    };
+  }
+
+  /**
+   * Adds the JVM and process metrics ({@code jvm_memory_*}, {@code jvm_gc_*}, {@code
+   * jvm_threads_*}, {@code process_cpu_seconds_total}, {@code process_resident_memory_bytes}, ...)
+   * to {@code registry}; once per registry.
+   */
+  public static void registerJvmMetrics(PrometheusRegistry registry) {
+    io.prometheus.metrics.instrumentation.jvm.JvmMetrics.builder().register(registry);
+  }
 
   /** The latency data point of one message kind, looked up once (the hot path calls it). */
   public io.prometheus.metrics.core.datapoints.DistributionDataPoint phaseLatency(

@@ -509,11 +509,33 @@ public final class CelTransformProcessor implements Processor {
     }
   }
 
-  /** CEL-Java quotes function arguments in some messages; they may be body content. */
+  /**
+   * CEL-Java quotes function arguments and conversion inputs in some messages ({@code with arg(s)},
+   * {@code For input string: "..."}); they may be body content, so the message ends before the
+   * first quote.
+   */
   static String safeMessage(CelEvaluationException e) {
     String m = e.getMessage() == null ? "evaluation error" : e.getMessage();
     int args = m.indexOf(" with arg(s)");
-    return args < 0 ? m : m.substring(0, args);
+    if (args >= 0) {
+      m = m.substring(0, args);
+    }
+    int quote = m.contains(" is not present in map") ? -1 : firstQuote(m);
+    if (quote >= 0) {
+      m = m.substring(0, quote).stripTrailing();
+      m = (m.endsWith(":") ? m.substring(0, m.length() - 1) : m) + " (value not shown)";
+    }
+    return m;
+  }
+
+  private static int firstQuote(String m) {
+    for (int i = 0; i < m.length(); i++) {
+      char c = m.charAt(i);
+      if (c == '"' || c == '\'' || c == '`') {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** Carries a {@link BodyException} out of a CEL function binding. */

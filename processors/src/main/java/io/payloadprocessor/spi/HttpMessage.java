@@ -161,32 +161,17 @@ public final class HttpMessage implements MessageView {
       return node;
     } catch (StreamConstraintsException e) {
       throw new BodyException(
-          400,
-          "json_too_deep",
-          "body exceeds JSON limits: " + firstLine(e.getOriginalMessage()),
-          e);
-    } catch (IOException e) {
-      String msg = e.getMessage() == null ? "" : e.getMessage();
+          400, "json_too_deep", "body exceeds JSON limits: " + JsonErrors.describe(e));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      String msg = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
       String reason = msg.startsWith("Duplicate field") ? "duplicate_json_key" : "invalid_json";
       if (msg.contains("Invalid UTF-8")) {
         reason = "invalid_utf8";
       }
-      String detail =
-          e instanceof com.fasterxml.jackson.core.JsonProcessingException
-              ? ((com.fasterxml.jackson.core.JsonProcessingException) e).getOriginalMessage()
-              : msg;
-      throw new BodyException(400, reason, "body is not valid JSON: " + firstLine(detail), e);
+      throw new BodyException(400, reason, "body is not valid JSON: " + JsonErrors.describe(e));
+    } catch (IOException e) {
+      throw new BodyException(400, "invalid_json", "body is not valid JSON", e);
     }
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    String line = nl < 0 ? s : s.substring(0, nl);
-    // Never echo body content at length: Jackson quotes tokens from the input.
-    return line.length() > 160 ? line.substring(0, 160) + "..." : line;
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.payloadprocessor.spi;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Set;
 
 /**
  * Registers a built-in module. Implementations are found with {@link java.util.ServiceLoader} (list
@@ -11,6 +12,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 public interface ModuleFactory {
   /** What users type as {@code module.id}, e.g. {@code prompt-guard}. */
   String id();
+
+  /**
+   * The server-level settings ({@code --module-option KEY=VALUE}) this module reads through {@link
+   * ModuleContext#option}. The server refuses keys that no module declares, so a misspelt option is
+   * an error rather than silently ignored.
+   */
+  default Set<String> optionKeys() {
+    return Set.of();
+  }
 
   /**
    * Validates the config and builds the processor. Throws with every problem found, each naming its

@@ -66,6 +66,7 @@ class EnvoyConfigTest {
           .add(Router.getDescriptor())
           .add(HttpProtocolOptions.getDescriptor())
           .add(StdoutAccessLog.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.ratelimit.v3.RateLimit.getDescriptor())
           .build();
 
   private static final ObjectMapper YAML = new YAMLMapper();
@@ -188,6 +189,40 @@ class EnvoyConfigTest {
         .isEqualTo(messages);
   }
 
+  /**
+   * The token rate limit recipe: the rate limit filter runs after ext_proc (it needs the model
+   * header and the usage metadata the sidecar sets), and the default route checks the budget on
+   * arrival (hits_addend 0) and spends the sidecar's total_tokens when the stream is done.
+   */
+  @Test
+  void tokenRateLimitIsFedByTheUsageMetadata() throws IOException {
+    Bootstrap bootstrap = parseBootstrap(read("envoy-token-ratelimit.yaml"));
+    HttpConnectionManager hcm = connectionManager(bootstrap.getStaticResources().getListeners(0));
+    List<String> filters = hcm.getHttpFiltersList().stream().map(HttpFilter::getName).toList();
+    assertThat(filters.indexOf("envoy.filters.http.ratelimit"))
+        .isGreaterThan(filters.indexOf(EXT_PROC));
+    var rateLimit =
+        unpack(
+            filter(hcm, "envoy.filters.http.ratelimit").getTypedConfig(),
+            io.envoyproxy.envoy.extensions.filters.http.ratelimit.v3.RateLimit.class);
+    assertThat(rateLimit.getRateLimitService().getGrpcService().getEnvoyGrpc().getClusterName())
+        .isEqualTo("ratelimit");
+    assertThat(bootstrap.getStaticResources().getClustersList())
+        .extracting(Cluster::getName)
+        .contains("ratelimit");
+    var limits = route(hcm, "default").getRoute().getRateLimitsList();
+    assertThat(limits).hasSize(2);
+    assertThat(limits.get(0).getHitsAddend().getNumber().getValue()).isZero();
+    assertThat(limits.get(0).getApplyOnStreamDone()).isFalse();
+    assertThat(limits.get(1).getApplyOnStreamDone()).isTrue();
+    assertThat(limits.get(1).getHitsAddend().getFormat())
+        .isEqualTo("%DYNAMIC_METADATA(" + RECEIVING_NAMESPACE + ":usage:total_tokens)%");
+    assertThat(limits.get(1).getActionsList()).isEqualTo(limits.get(0).getActionsList());
+    // The domain the rate limit service is configured with.
+    JsonNode service = YAML.readTree(repoRoot().resolve("deploy/ratelimit/config.yaml").toFile());
+    assertThat(service.path("domain").asText()).isEqualTo(rateLimit.getDomain());
+  }
+
   @Test
   void fullDuplexConfigStreamsRequestBodiesWithTrailers() throws IOException {
     Bootstrap bootstrap = parseBootstrap(read("envoy-full-duplex.yaml"));
@@ -280,12 +315,36 @@ class EnvoyConfigTest {
         docs.stream().filter(d -> "Deployment".equals(d.path("kind").asText())).findFirst().get();
     List<String> images = deployment.findValuesAsText("image");
     assertThat(images).anyMatch(i -> i.startsWith("envoyproxy/envoy:v1.34"));
-    assertThat(deployment.findValues("readinessProbe"))
-        .anySatisfy(
-            p -> {
-              assertThat(p.path("httpGet").path("path").asText()).isEqualTo("/readyz");
-              assertThat(p.path("httpGet").path("port").asInt()).isEqualTo(9090);
-            });
+    JsonNode sidecar = null;
+    for (JsonNode c : deployment.path("spec").path("template").path("spec").path("containers")) {
+      if (c.path("name").asText().equals("payload-processor")) {
+        sidecar = c;
+      }
+    }
+    assertThat(sidecar).as("payload-processor container").isNotNull();
+    assertThat(sidecar.path("ports").findValuesAsText("name")).contains("admin");
+    assertThat(sidecar.path("ports").toString()).contains("\"admin\"", "9090");
+    assertThat(sidecar.path("readinessProbe").path("httpGet").path("path").asText())
+        .isEqualTo("/readyz");
+    assertThat(sidecar.path("livenessProbe").path("httpGet").path("path").asText())
+        .isEqualTo("/healthz");
+    assertThat(sidecar.path("startupProbe").path("httpGet").path("path").asText())
+        .isEqualTo("/healthz");
+    int sidecarStop = sidecar.at("/lifecycle/preStop/sleep/seconds").asInt();
+    JsonNode envoy = deployment.at("/spec/template/spec/containers/0");
+    assertThat(envoy.path("name").asText()).isEqualTo("envoy");
+    int envoyStop = envoy.at("/lifecycle/preStop/sleep/seconds").asInt();
+    assertThat(sidecarStop).as("the sidecar outlives Envoy's drain").isGreaterThan(envoyStop);
+    assertThat(envoyStop).isPositive();
+    assertThat(deployment.at("/spec/template/spec/terminationGracePeriodSeconds").asInt())
+        .isGreaterThan(sidecarStop + 20);
+    assertThat(sidecar.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
+    assertThat(sidecar.path("volumeMounts").findValuesAsText("mountPath"))
+        .as("writable /tmp (ONNX Runtime natives) and DJL cache")
+        .contains("/tmp", "/var/cache/payload-processor");
+    assertThat(sidecar.path("env").toString()).contains("DJL_CACHE_DIR");
+    assertThat(sidecar.at("/resources/limits/memory").asText()).isNotEmpty();
+    assertThat(sidecar.at("/resources/requests/cpu").asText()).isNotEmpty();
   }
 
   /**

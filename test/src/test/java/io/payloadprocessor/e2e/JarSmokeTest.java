@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The shaded jar as a user runs it: {@code java -jar payload-processor.jar serve --port P} listens
- * with the embedded default pipeline, reports ready only after warm-up, and drains on SIGTERM.
+ * with the embedded default pipeline, reports ready only after warm-up, and drains on SIGTERM, then
+ * exits 0.
  */
 class JarSmokeTest {
   private static Path jar() {
@@ -119,6 +120,7 @@ class JarSmokeTest {
     } finally {
       p.destroy(); // SIGTERM: drain and exit
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).as("exits after SIGTERM").isTrue();
+      assertThat(p.exitValue()).as("a clean drain after SIGTERM exits 0, not 143").isEqualTo(0);
     }
   }
 }

@@ -57,12 +57,16 @@ public final class ConformanceCommand implements Callable<Integer> {
       description = "Write a JSON report: per case name, tier, result, duration.")
   Path report;
 
-  @Option(names = "--log-level", description = "Server log level (default: ${DEFAULT-VALUE}).")
-  String logLevel = "ERROR";
+  @Option(
+      names = "--log-level",
+      converter = LogLevels.class,
+      paramLabel = "LEVEL",
+      description = "Server log level: TRACE, DEBUG, INFO, WARN, ERROR or OFF (default: ERROR).")
+  ch.qos.logback.classic.Level logLevel = ch.qos.logback.classic.Level.ERROR;
 
   @Override
   public Integer call() throws Exception {
-    Logging.configure(false, logLevel);
+    Logging.configure(false, logLevel, null, true);
     PrintWriter out = spec.commandLine().getOut();
     List<Path> files;
     try {

@@ -35,7 +35,24 @@ public final class Main implements Runnable {
       effective[0] = "serve";
       System.arraycopy(args, 0, effective, 1, args.length);
     }
-    return new CommandLine(new Main()).execute(effective);
+    CommandLine cli = new CommandLine(new Main());
+    cli.setExecutionExceptionHandler(Main::reportFailure);
+    return cli.execute(effective);
+  }
+
+  /**
+   * A command that fails with an exception prints one line saying what went wrong, not a stack
+   * trace; with {@code PAYLOAD_PROCESSOR_STACKTRACE=1} in the environment the trace follows.
+   */
+  private static int reportFailure(
+      Exception e, CommandLine cmd, CommandLine.ParseResult parseResult) {
+    String what = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    cmd.getErr().println("payload-processor " + cmd.getCommandName() + ": error: " + what);
+    if ("1".equals(System.getenv("PAYLOAD_PROCESSOR_STACKTRACE"))) {
+      e.printStackTrace(cmd.getErr());
+    }
+    cmd.getErr().flush();
+    return 1;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.payloadprocessor.server.cli;
 
+import ch.qos.logback.classic.Level;
 import io.payloadprocessor.server.Logging;
 import io.payloadprocessor.server.PayloadProcessorServer;
 import io.payloadprocessor.server.admin.AdminServer;
@@ -24,7 +25,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code payload-processor serve}: runs the ext_proc sidecar. */
 @Command(
@@ -132,20 +135,35 @@ public final class ServeCommand implements Callable<Integer> {
               + " (default: a quarter of the heap, at least 64MiB).")
   long bodyBudget;
 
-  @Option(names = "--log-format", description = "text or json (default: ${DEFAULT-VALUE}).")
-  String logFormat = "text";
+  /** {@code --log-format}. */
+  enum LogFormat {
+    text,
+    json
+  }
 
-  @Option(names = "--log-level", description = "Root log level (default: ${DEFAULT-VALUE}).")
-  String logLevel = "INFO";
+  @Option(
+      names = "--log-format",
+      description = "text or json: one JSON object per line (default: ${DEFAULT-VALUE}).")
+  LogFormat logFormat = LogFormat.text;
+
+  @Option(
+      names = "--log-level",
+      converter = LogLevels.class,
+      paramLabel = "LEVEL",
+      description = "TRACE, DEBUG, INFO, WARN, ERROR or OFF (default: INFO).")
+  Level logLevel = Level.INFO;
+
+  @Spec CommandSpec spec;
+
+  /** Set once SIGTERM/SIGINT asked for a drain, so a second signal can exit at once. */
+  private final java.util.concurrent.atomic.AtomicBoolean draining =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   @Override
   public Integer call() throws Exception {
-    if (!logFormat.equals("text") && !logFormat.equals("json")) {
-      System.err.println("--log-format must be text or json, got: " + logFormat);
-      return 2;
-    }
-    Logging.configure(logFormat.equals("json"), logLevel);
+    Logging.configure(logFormat == LogFormat.json, logLevel, null, true);
     PrometheusRegistry registry = new PrometheusRegistry();
+    io.payloadprocessor.server.ServerMetrics.registerJvmMetrics(registry);
     BackendChannels channels = new BackendChannels(pipelineOptions.backends);
     PipelineLoader loader =
         new PipelineLoader(
@@ -155,7 +173,7 @@ public final class ServeCommand implements Callable<Integer> {
     LoadResult loaded;
     if (config != null) {
       watcher = new ConfigWatcher(config, loader, current, registry);
-      loaded = watcher.reloadNow();
+      loaded = watcher.loadInitial();
     } else {
       loaded = loadDefault(loader);
       if (loaded.ok()) {
@@ -163,12 +181,14 @@ public final class ServeCommand implements Callable<Integer> {
       }
     }
     if (!loaded.ok()) {
-      System.err.println(
+      java.io.PrintWriter err = spec.commandLine().getErr();
+      err.println(
           "payload-processor: refusing to start: the pipeline config is invalid"
               + (config == null ? " (embedded default)" : " (" + config + ")"));
       for (ConfigError e : loaded.errors()) {
-        System.err.println("  " + e);
+        err.println("  " + e);
       }
+      err.flush();
       channels.close();
       return 1;
     }
@@ -196,59 +216,82 @@ public final class ServeCommand implements Callable<Integer> {
             .maxHeaderValueBytes((int) Math.min(Integer.MAX_VALUE, maxHeaderValueBytes))
             .bodyBudgetBytes(bodyBudget)
             .build();
-    AdminServer admin =
-        adminPort < 0
-            ? null
-            : new AdminServer(
-                adminAddress == null ? address : adminAddress,
-                adminPort,
-                registry,
-                server::isReady);
-    if (admin != null) {
-      log.info(
-          "admin on {}:{} (/metrics /healthz /readyz)",
-          adminAddress == null ? address : adminAddress,
-          admin.port());
+    String adminHost = adminAddress == null ? address : adminAddress;
+    AdminServer admin = null;
+    try {
+      // Admin first: /healthz answers while the server warms up (startup and liveness probes).
+      if (adminPort >= 0) {
+        admin = new AdminServer(adminHost, adminPort, registry, server::isReady);
+        log.info("admin on {}:{} (/metrics /healthz /readyz)", adminHost, admin.port());
+      }
+    } catch (IOException | RuntimeException e) {
+      cleanUp(watcher, channels, null);
+      return cannotListen(adminHost + ":" + adminPort + " (--admin-address/--admin-port)", e);
     }
-    ConfigWatcher w = watcher;
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  log.info("shutting down: draining for up to {}", drainTimeout);
-                  try {
-                    server.drainAndStop();
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                  }
-                  if (w != null) {
-                    w.close();
-                  }
-                  channels.close();
-                  if (admin != null) {
-                    admin.close();
-                  }
-                },
-                "shutdown"));
     try {
       server.start();
-    } catch (IOException e) {
-      Throwable root = e;
-      while (root.getCause() != null) {
-        root = root.getCause();
-      }
-      System.err.println(
-          "payload-processor: cannot listen on "
-              + (uds != null ? "unix:" + uds : address + ":" + port)
-              + ": "
-              + root.getMessage());
-      return 1;
+    } catch (IOException | RuntimeException e) {
+      server.drainAndStop();
+      cleanUp(watcher, channels, admin);
+      return cannotListen(
+          uds != null ? "unix:" + uds : address + ":" + port + " (--address/--port)", e);
     }
+    ConfigWatcher w = watcher;
+    AdminServer a = admin;
+    java.util.concurrent.CountDownLatch drained = new java.util.concurrent.CountDownLatch(1);
+    Runnable stop =
+        () -> {
+          log.info("shutting down: draining for up to {}", drainTimeout);
+          try {
+            server.drainAndStop();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            drained.countDown();
+          }
+        };
+    // SIGTERM and SIGINT drain and then return 0 from here (the JVM's default would exit 143/130
+    // after the shutdown hooks, though nothing went wrong). A second signal during the drain
+    // stops at once.
+    Signals.onTermination(
+        () -> {
+          if (!draining.compareAndSet(false, true)) {
+            log.warn("second signal while draining: exiting now");
+            Runtime.getRuntime().halt(143);
+          }
+          Thread t = new Thread(stop, "drain");
+          t.start();
+        });
+    // Other ways the JVM may end (System.exit elsewhere, SIGHUP) still drain.
+    Runtime.getRuntime().addShutdownHook(new Thread(stop, "shutdown"));
     if (watcher != null) {
       watcher.start();
     }
     server.awaitTermination();
+    if (draining.get()) {
+      drained.await();
+    }
+    cleanUp(w, channels, a);
+    log.info("exiting");
     return 0;
+  }
+
+  private int cannotListen(String where, Exception e) {
+    spec.commandLine()
+        .getErr()
+        .println("payload-processor: cannot listen on " + where + ": " + Bind.describe(e));
+    spec.commandLine().getErr().flush();
+    return 1;
+  }
+
+  private static void cleanUp(ConfigWatcher watcher, BackendChannels channels, AdminServer admin) {
+    if (watcher != null) {
+      watcher.close();
+    }
+    channels.close();
+    if (admin != null) {
+      admin.close();
+    }
   }
 
   public static LoadResult loadDefault(PipelineLoader loader) throws IOException {

@@ -36,15 +36,19 @@ import picocli.CommandLine.Spec;
           + " Gateway/ListenerSet targets) and what only the server can check: CEL that"
           + " compiles, JSONPaths that parse, module configs. Unknown fields are errors.",
       "",
-      "Prints every error on its own line as FILE: document N (NAME): FIELD: PROBLEM, then"
-          + " warnings (e.g. a document ignored because an older one has the same phase and"
-          + " targetRef), then on success: OK: N documents, M processors. Errors and warnings"
-          + " go to standard error, the OK line to standard output."
+      "Prints every error on its own line as FILE:LINE: document N (NAME): FIELD: PROBLEM,"
+          + " then warnings, then on success: OK: N documents, M processors. Errors and"
+          + " warnings go to standard error, the OK line to standard output.",
+      "",
+      "Two documents with the same phase and targetRef: the older (creationTimestamp, then"
+          + " load order) applies and the other is ignored, as GEP-5091 resolves such a"
+          + " conflict in a cluster. validate prints a warning naming both and counts the"
+          + " ignored one on the OK line; with --strict that is an error (exit 1)."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:the configuration is valid",
-      "1:the configuration is invalid (errors printed)",
+      "1:the configuration is invalid (errors printed), or has warnings under --strict",
       "2:PATH cannot be read (missing, unreadable, or a directory without YAML files)"
     })
 public final class ValidateCommand implements Callable<Integer> {
@@ -70,6 +74,13 @@ public final class ValidateCommand implements Callable<Integer> {
           "A server-level module setting, as given to 'serve' (e.g. redis.url=redis://host:6379)."
               + " Repeatable. Modules may need these to validate their config.")
   Map<String, String> moduleOptions = new LinkedHashMap<>();
+
+  @Option(
+      names = "--strict",
+      description =
+          "Treat warnings (e.g. a document ignored for an older one with the same phase and"
+              + " targetRef) as errors.")
+  boolean strict;
 
   @Spec CommandSpec spec;
 
@@ -105,8 +116,25 @@ public final class ValidateCommand implements Callable<Integer> {
         err.println("INVALID: " + result.errors().size() + " error(s)");
         return INVALID;
       }
+      if (strict && !result.warnings().isEmpty()) {
+        err.println(
+            "INVALID (--strict): " + result.warnings().size() + " warning(s) treated as errors");
+        result.pipeline().close();
+        return INVALID;
+      }
       out.println(
-          "OK: " + result.documents() + " documents, " + result.processors() + " processors");
+          "OK: "
+              + result.documents()
+              + " documents"
+              + (result.ignoredDocuments() > 0
+                  ? " in force, "
+                      + result.ignoredDocuments()
+                      + " ignored (same phase and targetRef as an older document; see the"
+                      + " warnings)"
+                  : "")
+              + ", "
+              + result.processors()
+              + " processors");
       result.pipeline().close();
       return VALID;
     } finally {

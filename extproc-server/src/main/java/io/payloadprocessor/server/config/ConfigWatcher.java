@@ -114,10 +114,22 @@ public final class ConfigWatcher implements AutoCloseable {
   }
 
   /**
-   * Loads the config now and swaps it in if valid (also the way to do the initial load). Returns
-   * the result whatever it is; on failure the current pipeline stays.
+   * The first load, before serving: swaps the pipeline in if valid. On failure nothing is logged
+   * (there is no previous pipeline to keep); the caller reports the errors and does not start.
+   */
+  public LoadResult loadInitial() {
+    return load(true);
+  }
+
+  /**
+   * Loads the config now and swaps it in if valid. Returns the result whatever it is; on failure
+   * the current pipeline stays and the errors are logged.
    */
   public LoadResult reloadNow() {
+    return load(false);
+  }
+
+  private LoadResult load(boolean initial) {
     synchronized (reloadLock) {
       String fingerprint = fingerprint();
       LoadResult result = loader.load(configPath);
@@ -125,7 +137,9 @@ public final class ConfigWatcher implements AutoCloseable {
       if (result.ok()) {
         Pipeline old = current.getAndSet(result.pipeline());
         reloads.labelValues("success").inc();
-        result.warnings().forEach(w -> LOG.warn("config: {}", w));
+        if (!initial) {
+          result.warnings().forEach(w -> LOG.warn("config: {}", w));
+        }
         LOG.info(
             "config loaded from {}: {} documents, {} processors",
             configPath,
@@ -136,13 +150,17 @@ public final class ConfigWatcher implements AutoCloseable {
         }
       } else {
         reloads.labelValues("failure").inc();
+        if (initial) {
+          return result;
+        }
         for (ConfigError e : result.errors()) {
           LOG.error("config reload failed: {}", e);
         }
         LOG.error(
-            "config reload from {} failed with {} error(s); keeping the previous pipeline",
+            "config reload from {} failed with {} error(s); {}",
             configPath,
-            result.errors().size());
+            result.errors().size(),
+            current.get() == null ? "no pipeline is loaded" : "keeping the previous pipeline");
       }
       return result;
     }

@@ -14,6 +14,8 @@ import java.util.List;
  * @param processors processors in the pipeline
  * @param unreadable whether some file or directory could not be read at all (as opposed to read and
  *     found invalid)
+ * @param ignoredDocuments valid documents not in force because an older one has the same phase and
+ *     targetRef (each has a warning)
  */
 public record LoadResult(
     Pipeline pipeline,
@@ -21,11 +23,23 @@ public record LoadResult(
     List<String> warnings,
     int documents,
     int processors,
-    boolean unreadable) {
+    boolean unreadable,
+    int ignoredDocuments) {
 
   public LoadResult {
     errors = List.copyOf(errors);
     warnings = List.copyOf(warnings);
+  }
+
+  /** A result without ignored documents. */
+  public LoadResult(
+      Pipeline pipeline,
+      List<ConfigError> errors,
+      List<String> warnings,
+      int documents,
+      int processors,
+      boolean unreadable) {
+    this(pipeline, errors, warnings, documents, processors, unreadable, 0);
   }
 
   /** Whether the config is valid and {@link #pipeline()} is set. */

@@ -1,13 +1,6 @@
 package io.payloadprocessor.server.config;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MappingIterator;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.payloadprocessor.config.ConfigReader;
 import io.payloadprocessor.server.config.DocumentReader.ParsedDocument;
 import io.payloadprocessor.server.config.DocumentReader.ParsedProcessor;
@@ -18,7 +11,8 @@ import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -32,6 +26,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,29 +52,38 @@ import org.slf4j.LoggerFactory;
 public final class PipelineLoader {
   private static final Logger LOG = LoggerFactory.getLogger(PipelineLoader.class);
 
-  private static final YAMLMapper YAML =
-      YAMLMapper.builder(YAMLFactory.builder().build())
-          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-          .build();
-
   private final ProcessorBuilders builders;
   private final Map<String, ModuleFactory> modules;
   private final PrometheusRegistry metrics;
   private final Map<String, String> moduleOptions;
+  private final boolean checkOptionKeys;
 
   /** A loader whose modules are found with {@link ServiceLoader}. */
   public PipelineLoader(
       ProcessorBuilders builders, PrometheusRegistry metrics, Map<String, String> moduleOptions) {
-    this(builders, discoverModules(), metrics, moduleOptions);
+    this(builders, discoverModules(), metrics, moduleOptions, true);
   }
 
-  /** A loader with exactly these modules (tests, embedding). */
+  /**
+   * A loader with exactly these modules (tests, embedding). Module option keys are not checked:
+   * options may be meant for modules left out.
+   */
   public PipelineLoader(
       ProcessorBuilders builders,
       List<ModuleFactory> modules,
       PrometheusRegistry metrics,
       Map<String, String> moduleOptions) {
+    this(builders, modules, metrics, moduleOptions, false);
+  }
+
+  private PipelineLoader(
+      ProcessorBuilders builders,
+      List<ModuleFactory> modules,
+      PrometheusRegistry metrics,
+      Map<String, String> moduleOptions,
+      boolean checkOptionKeys) {
     this.builders = builders;
+    this.checkOptionKeys = checkOptionKeys;
     Map<String, ModuleFactory> byId = new LinkedHashMap<>();
     for (ModuleFactory f : modules) {
       if (byId.putIfAbsent(f.id(), f) != null) {
@@ -129,12 +134,18 @@ public final class PipelineLoader {
       return session.result();
     }
     for (Path file : files) {
-      List<JsonNode> docs = new ArrayList<>();
       String source = file.toString();
-      try (InputStream in = Files.newInputStream(file)) {
-        if (!readYaml(session, source, in, docs)) {
-          continue;
-        }
+      List<YamlDocuments.Document> docs;
+      try {
+        docs = YamlDocuments.parse(Files.readString(file, StandardCharsets.UTF_8));
+      } catch (YamlDocuments.YamlError e) {
+        session.errors.add(
+            new ConfigError(
+                source, e.line, e.document, null, "", "YAML syntax error: " + e.getMessage()));
+        continue;
+      } catch (CharacterCodingException e) {
+        session.errors.add(new ConfigError(source, 0, null, "", "not UTF-8 text"));
+        continue;
       } catch (IOException e) {
         session.unreadable(source, "cannot read: " + e.getMessage());
         continue;
@@ -169,22 +180,26 @@ public final class PipelineLoader {
   /** As {@link #loadDocuments(String, List)} with an explicit config directory. */
   public LoadResult loadDocuments(String sourceName, Path configDir, List<JsonNode> docs) {
     Session session = new Session();
-    session.addDocuments(sourceName, configDir, docs);
+    List<YamlDocuments.Document> withoutLines = new ArrayList<>();
+    docs.forEach(d -> withoutLines.add(new YamlDocuments.Document(d, Map.of())));
+    session.addDocuments(sourceName, configDir, withoutLines);
     return session.result();
   }
 
-  /** Parses YAML text (one or more documents) as {@link #loadDocuments} expects them. */
+  /**
+   * Parses YAML text (one or more documents; anchors, aliases and merge keys resolved) as {@link
+   * #loadDocuments} expects them.
+   */
   public static List<JsonNode> parseYaml(String yaml) throws IOException {
-    List<JsonNode> docs = new ArrayList<>();
-    try (MappingIterator<JsonNode> it = YAML.readerFor(JsonNode.class).readValues(yaml)) {
-      while (it.hasNextValue()) {
-        JsonNode doc = it.nextValue();
-        if (doc != null && !doc.isMissingNode() && !doc.isNull()) {
-          docs.add(doc);
-        }
-      }
+    try {
+      List<JsonNode> docs = new ArrayList<>();
+      YamlDocuments.parse(yaml).forEach(d -> docs.add(d.tree()));
+      return docs;
+    } catch (YamlDocuments.YamlError e) {
+      throw new IOException(
+          "YAML syntax error" + (e.line > 0 ? " at line " + e.line : "") + ": " + e.getMessage(),
+          e);
     }
-    return docs;
   }
 
   /** The YAML files of a directory in load order. */
@@ -206,32 +221,8 @@ public final class PipelineLoader {
     return files;
   }
 
-  /** Reads every document of one file; false (after recording the error) on a YAML error. */
-  private static boolean readYaml(
-      Session session, String source, InputStream in, List<JsonNode> docs) throws IOException {
-    JsonParser parser = YAML.getFactory().createParser(in);
-    try (MappingIterator<JsonNode> it = YAML.readerFor(JsonNode.class).readValues(parser)) {
-      while (it.hasNextValue()) {
-        JsonNode doc = it.nextValue();
-        if (doc != null && !doc.isMissingNode() && !doc.isNull()) {
-          docs.add(doc);
-        }
-      }
-      return true;
-    } catch (JsonProcessingException e) {
-      JsonLocation loc = e.getLocation();
-      String where =
-          loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
-      String detail = e.getOriginalMessage() == null ? "" : e.getOriginalMessage().trim();
-      int nl = detail.indexOf('\n');
-      if (nl > 0) {
-        detail = detail.substring(0, nl);
-      }
-      session.errors.add(
-          new ConfigError(
-              source, docs.size() + 1, null, "", "YAML syntax error" + where + ": " + detail));
-      return false;
-    }
+  private static boolean isList(JsonNode doc) {
+    return doc != null && doc.isObject() && "List".equals(doc.path("kind").asText(null));
   }
 
   /** One load: documents read so far, errors, warnings. */
@@ -242,25 +233,73 @@ public final class PipelineLoader {
     boolean unreadable;
     long loadOrder;
 
+    Session() {
+      if (!checkOptionKeys) {
+        return;
+      }
+      Set<String> known = new TreeSet<>();
+      modules.values().forEach(f -> known.addAll(f.optionKeys()));
+      for (String key : moduleOptions.keySet()) {
+        if (!known.contains(key)) {
+          errors.add(
+              new ConfigError(
+                  "--module-option",
+                  0,
+                  null,
+                  key,
+                  "unknown option; known: "
+                      + (known.isEmpty() ? "(none)" : String.join(", ", known))));
+        }
+      }
+    }
+
     void unreadable(String source, String message) {
       unreadable = true;
       errors.add(new ConfigError(source, 0, null, "", message));
     }
 
-    void addDocuments(String source, Path configDir, List<JsonNode> docs) {
+    void addDocuments(String source, Path configDir, List<YamlDocuments.Document> docs) {
       DefaultModuleContext context = new DefaultModuleContext(configDir, metrics, moduleOptions);
       DocumentReader reader = new DocumentReader(builders, modules);
       for (int i = 0; i < docs.size(); i++) {
-        JsonNode doc = docs.get(i);
-        ConfigReader problems = new ConfigReader();
-        ParsedDocument parsed = reader.read(problems, doc, source, i + 1, loadOrder++, context);
-        String name = doc == null ? null : doc.path("metadata").path("name").asText(null);
-        for (ConfigProblem p : problems.problems()) {
-          errors.add(new ConfigError(source, i + 1, name, p.field(), p.message()));
+        YamlDocuments.Document d = docs.get(i);
+        JsonNode doc = d.tree();
+        if (isList(doc)) {
+          // `kubectl get payloadprocessors -o yaml` prints one List; its items are the documents.
+          JsonNode items = doc.get("items");
+          if (items == null || !items.isArray()) {
+            errors.add(
+                new ConfigError(
+                    source, d.lineOf("items"), i + 1, null, "items", "a List needs an items list"));
+            continue;
+          }
+          for (int k = 0; k < items.size(); k++) {
+            addDocument(source, d, i + 1, "items[" + k + "]", items.get(k), reader, context);
+          }
+        } else {
+          addDocument(source, d, i + 1, "", doc, reader, context);
         }
-        if (parsed != null) {
-          documents.add(parsed);
-        }
+      }
+    }
+
+    private void addDocument(
+        String source,
+        YamlDocuments.Document d,
+        int index,
+        String prefix,
+        JsonNode doc,
+        DocumentReader reader,
+        DefaultModuleContext context) {
+      ConfigReader problems = new ConfigReader();
+      ParsedDocument parsed = reader.read(problems, doc, source, index, loadOrder++, context);
+      String name = doc == null ? null : doc.path("metadata").path("name").asText(null);
+      for (ConfigProblem p : problems.problems()) {
+        String field =
+            prefix.isEmpty() ? p.field() : p.field().isEmpty() ? prefix : prefix + "." + p.field();
+        errors.add(new ConfigError(source, d.lineOf(field), index, name, field, p.message()));
+      }
+      if (parsed != null) {
+        documents.add(parsed);
       }
     }
 
@@ -275,6 +314,7 @@ public final class PipelineLoader {
       List<Step> steps = new ArrayList<>();
       List<AutoCloseable> resources = new ArrayList<>();
       int inForce = 0;
+      int ignored = 0;
       for (ParsedDocument d : ordered) {
         String key = d.stage() + "|" + d.target().key();
         ParsedDocument winner = winners.putIfAbsent(key, d);
@@ -290,6 +330,7 @@ public final class PipelineLoader {
                   + ", which is older (GEP-5091: the newer of two PayloadProcessors with the"
                   + " same phase and targetRef is ignored)");
           DocumentReader.closeAll(d.processors());
+          ignored++;
           continue;
         }
         inForce++;
@@ -312,7 +353,13 @@ public final class PipelineLoader {
         }
       }
       return new LoadResult(
-          new Pipeline(steps, resources), errors, warnings, inForce, steps.size(), unreadable);
+          new Pipeline(steps, resources),
+          errors,
+          warnings,
+          inForce,
+          steps.size(),
+          unreadable,
+          ignored);
     }
   }
 

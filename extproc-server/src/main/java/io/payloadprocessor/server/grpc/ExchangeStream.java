@@ -367,7 +367,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     side.original = headers.copy();
     HttpMessage message = new HttpMessage(headers, null, hasBody);
     if (side.dir == Direction.REQUEST) {
-      String id = headers.get("x-request-id");
+      String id = io.payloadprocessor.logging.RequestIds.validOrNull(headers.get("x-request-id"));
       exchange =
           new Exchange(id == null || id.isEmpty() ? newRequestId() : id, message, streamMetadata);
     } else {

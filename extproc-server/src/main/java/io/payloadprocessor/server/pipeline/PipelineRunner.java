@@ -786,6 +786,7 @@ public final class PipelineRunner {
   Rejection rejection(Exchange exchange, String processor, Direction dir, Block block) {
     Rejection r = Rejections.of(block, processor, dir, exchange.requestId());
     metrics.rejections.labelValues(processor, "block", block.reason()).inc();
+    io.payloadprocessor.server.logging.RejectionLog.audit(r);
     return r;
   }
 

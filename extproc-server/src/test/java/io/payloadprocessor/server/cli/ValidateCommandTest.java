@@ -61,7 +61,7 @@ class ValidateCommandTest {
     assertThat(lines)
         .contains(
             file
-                + ": document 1 (route-by-model): spec.processors[1].name: must be 1-63"
+                + ":15: document 1 (route-by-model): spec.processors[1].name: must be 1-63"
                 + " lower-case letters, digits and '-', starting and ending with a letter or digit,"
                 + " got 'Scan'");
     assertThat(err.toString())
@@ -77,6 +77,126 @@ class ValidateCommandTest {
             dir.resolve("pp.yaml"), VALID + "---\n" + VALID.replace("route-by-model", "second"));
     assertThat(run(file.toString())).isEqualTo(0);
     assertThat(err.toString()).startsWith("warning: ").contains("document 2 (second): ignored");
+    assertThat(out.toString())
+        .startsWith(
+            "OK: 1 documents in force, 1 ignored (same phase and targetRef as an older document;"
+                + " see the warnings), 2 processors");
+  }
+
+  @Test
+  void strictTurnsWarningsIntoFailure() throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("pp.yaml"), VALID + "---\n" + VALID.replace("route-by-model", "second"));
+    assertThat(run("--strict", file.toString())).isEqualTo(1);
+    assertThat(err.toString()).contains("INVALID (--strict): 1 warning(s) treated as errors");
+    assertThat(out.toString()).isEmpty();
+  }
+
+  @Test
+  void errorsNameTheLineOfTheField() throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("pp.yaml"),
+            VALID + "    - {name: late, type: InProcess, timeout: 5ms, inProcess: {}}\n");
+    assertThat(run(file.toString())).isEqualTo(1);
+    assertThat(err.toString())
+        .contains(
+            file
+                + ":18: document 1 (route-by-model): spec.processors[2].timeout: must be at"
+                + " least 10ms, got 5ms");
+  }
+
+  @Test
+  void typeErrorsSpeakYamlNotJava() throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("pp.yaml"),
+            VALID.replace(
+                "    - name: scan\n      type: ExtProcess\n      extProcess: {backendRef: {name: pii,"
+                    + " port: 4444}}\n",
+                "    - name: guard\n      type: payload-processor.io/Module\n"
+                    + "      module: {id: prompt-guard, config: {deny: \"ignore all\"}}\n"
+                    + "    - name: meter\n      type: payload-processor.io/Module\n"
+                    + "      module: {id: usage-metering, config: {injectStreamUsage: [1]}}\n"
+                    + "    - name: pii\n      type: payload-processor.io/Module\n"
+                    + "      module: {id: pii, config: {detectors: [{type: email, action: mask,"
+                    + " colour: red}]}}\n"));
+    assertThat(run(file.toString())).isEqualTo(1);
+    assertThat(err.toString())
+        .contains("spec.processors[1].module.config.deny: must be a list, got string 'ignore all'")
+        .contains(
+            "spec.processors[2].module.config.injectStreamUsage: must be true or false, got a"
+                + " list")
+        .contains("spec.processors[3].module.config.detectors[0].colour: unknown field; allowed:")
+        .doesNotContain("java.")
+        .doesNotContain("class ")
+        .doesNotContain("JsonToken");
+  }
+
+  @Test
+  void anchorsAliasesAndMergeKeysWork() throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("pp.yaml"),
+            "apiVersion: ainetworking.x-k8s.io/v0alpha0\n"
+                + "kind: PayloadProcessor\n"
+                + "metadata: {name: anchors}\n"
+                + "spec:\n"
+                + "  targetRef: {kind: Gateway, name: gw}\n"
+                + "  phase: PreRouting\n"
+                + "  processors:\n"
+                + "    - &base\n"
+                + "      name: one\n"
+                + "      type: InProcess\n"
+                + "      failureMode: FailOpen\n"
+                + "      inProcess: {request: {setHeaders: [{name: X-A, value: '\"a\"'}]}}\n"
+                + "    - <<: *base\n"
+                + "      name: two\n"
+                + "    - {<<: *base, name: three, timeout: 50ms}\n");
+    assertThat(run(file.toString())).as(err.toString()).isEqualTo(0);
+    assertThat(out.toString()).startsWith("OK: 1 documents, 3 processors");
+  }
+
+  @Test
+  void aRecursiveAliasIsAClearError() throws Exception {
+    Path file = Files.writeString(dir.resolve("pp.yaml"), "a: &x\n  b: *x\n");
+    assertThat(run(file.toString())).isEqualTo(1);
+    assertThat(err.toString()).contains("a recursive alias?");
+  }
+
+  @Test
+  void kubectlListOutputIsAccepted() throws Exception {
+    String item = "  - " + VALID.strip().replace("\n", "\n    ");
+    Path file =
+        Files.writeString(
+            dir.resolve("list.yaml"),
+            "apiVersion: v1\nkind: List\nitems:\n"
+                + item
+                + "\nmetadata: {resourceVersion: \"\"}\n");
+    assertThat(run(file.toString())).as(err.toString()).isEqualTo(0);
+    assertThat(out.toString()).startsWith("OK: 1 documents, 2 processors");
+  }
+
+  @Test
+  void errorsInsideAListNameTheItem() throws Exception {
+    String item =
+        "  - " + VALID.replace("name: scan", "name: Scan").strip().replace("\n", "\n    ");
+    Path file =
+        Files.writeString(
+            dir.resolve("list.yaml"), "apiVersion: v1\nkind: List\nitems:\n" + item + "\n");
+    assertThat(run(file.toString())).isEqualTo(1);
+    assertThat(err.toString())
+        .contains(file + ":18: document 1 (route-by-model): items[0].spec.processors[1].name:");
+  }
+
+  @Test
+  void unknownModuleOptionIsAnError() throws Exception {
+    Path file = Files.writeString(dir.resolve("pp.yaml"), VALID);
+    assertThat(run("--module-option", "redis.uri=redis://h:1", file.toString())).isEqualTo(1);
+    assertThat(err.toString())
+        .contains(
+            "--module-option: redis.uri: unknown option; known: embeddings.cacheEntries, embeddings.threads, redis.url");
   }
 
   @Test

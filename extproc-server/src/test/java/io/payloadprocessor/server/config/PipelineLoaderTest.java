@@ -202,7 +202,7 @@ class PipelineLoaderTest {
     assertThat(e.toString())
         .isEqualTo(
             dir.resolve("pp.yaml")
-                + ": document 1 (route-by-model): spec.processors[0].timeout: must be at least"
+                + ":11: document 1 (route-by-model): spec.processors[0].timeout: must be at least"
                 + " 10ms, got 5ms");
   }
 
@@ -529,8 +529,7 @@ class PipelineLoaderTest {
             "2:spec.processors[0].timeout",
             "2:spec.processors[0].inProcess.request.setHeader");
     assertThat(r.errors().get(r.errors().size() - 1).toString())
-        .contains("b.yml")
-        .contains("YAML syntax error at line");
+        .contains("b.yml:2: document 1: YAML syntax error: ");
   }
 
   @Test

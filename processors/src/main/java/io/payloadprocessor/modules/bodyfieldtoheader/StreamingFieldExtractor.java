@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.HttpMessage;
+import io.payloadprocessor.spi.JsonErrors;
 import java.io.IOException;
 import java.util.List;
 
@@ -65,7 +66,7 @@ public final class StreamingFieldExtractor {
       return found;
     } catch (StreamConstraintsException e) {
       throw new BodyException(
-          400, "json_too_deep", "body exceeds JSON limits: " + e.getOriginalMessage(), e);
+          400, "json_too_deep", "body exceeds JSON limits: " + JsonErrors.describe(e));
     } catch (JsonProcessingException e) {
       String msg = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
       String reason = "invalid_json";
@@ -74,7 +75,7 @@ public final class StreamingFieldExtractor {
       } else if (msg.contains("Invalid UTF-8")) {
         reason = "invalid_utf8";
       }
-      throw new BodyException(400, reason, "body is not valid JSON: " + firstLine(msg), e);
+      throw new BodyException(400, reason, "body is not valid JSON: " + JsonErrors.describe(e));
     } catch (IOException e) {
       throw new BodyException(400, "invalid_json", "body is not valid JSON", e);
     }
@@ -141,12 +142,5 @@ public final class StreamingFieldExtractor {
         p.skipChildren();
         return FieldValue.NON_SCALAR;
     }
-  }
-
-  private static String firstLine(String s) {
-    int nl = s.indexOf('\n');
-    String line = nl < 0 ? s : s.substring(0, nl);
-    // Never echo body content at length: Jackson quotes tokens from the input.
-    return line.length() > 160 ? line.substring(0, 160) + "..." : line;
   }
 }

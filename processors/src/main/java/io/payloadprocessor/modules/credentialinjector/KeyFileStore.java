@@ -3,14 +3,19 @@ package io.payloadprocessor.modules.credentialinjector;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.payloadprocessor.logging.LogFields;
 import io.payloadprocessor.modules.ModuleChecks;
 import io.payloadprocessor.spi.BackendException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keys read from files (mounted Kubernetes Secrets), each kept for a short time and then read
@@ -19,6 +24,8 @@ import java.time.Duration;
  * not cached: the next request tries again.
  */
 final class KeyFileStore {
+  private static final Logger LOG = LoggerFactory.getLogger(KeyFileStore.class);
+
   private final Cache<Path, Secret> cache;
 
   KeyFileStore(Duration refresh, Ticker ticker) {
@@ -30,18 +37,29 @@ final class KeyFileStore {
    * The key in {@code file}, trimmed of surrounding whitespace (files usually end with a newline).
    *
    * @throws BackendException when the file is missing, unreadable, empty or holds a value that
-   *     cannot be a header; the message names the entry and the file, never the content
+   *     cannot be a header. Its message, which the client sees, names the entry only; the file and
+   *     the problem go to the operator's log (WARN, rate-limited), never the content.
    */
   Secret get(String entry, Path file) throws BackendException {
+    String problem;
     try {
       return cache.get(file, KeyFileStore::read);
     } catch (UncheckedIOException e) {
-      throw new BackendException(
-          "credential key file of " + entry + " cannot be read: " + file, e.getCause());
+      problem =
+          e.getCause() instanceof NoSuchFileException
+              ? "does not exist"
+              : e.getCause() instanceof AccessDeniedException
+                  ? "is not readable (permission denied)"
+                  : "cannot be read (" + e.getCause().getClass().getSimpleName() + ")";
     } catch (IllegalStateException e) {
-      throw new BackendException(
-          "credential key file of " + entry + " " + e.getMessage() + ": " + file);
+      problem = e.getMessage();
     }
+    LOG.atWarn()
+        .addKeyValue("entry", entry)
+        .addKeyValue("key_file", file.toString())
+        .addKeyValue(LogFields.REASON, problem)
+        .log("credential key file unusable; requests for this entry fail");
+    throw new BackendException("the upstream credential of " + entry + " is not available");
   }
 
   private static Secret read(Path file) {

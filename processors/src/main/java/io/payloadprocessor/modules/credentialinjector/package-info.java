@@ -29,8 +29,9 @@
  * <p>Relative {@code keyFile} paths resolve against {@link
  * io.payloadprocessor.spi.ModuleContext#configDir()}, the directory of the file the pipeline was
  * loaded from. A missing, empty or unreadable key file fails the request with {@link
- * io.payloadprocessor.spi.BackendException} (502 under FailClosed), naming the file, never its
- * content. With {@code matchBy: body} the processor reads the request body and, like every
- * body-reading processor, is skipped for requests without one.
+ * io.payloadprocessor.spi.BackendException} (502 under FailClosed) whose message, which the client
+ * sees, names the entry only; the file path and the problem are logged (WARN) for the operator,
+ * never the content. With {@code matchBy: body} the processor reads the request body and, like
+ * every body-reading processor, is skipped for requests without one.
  */
 package io.payloadprocessor.modules.credentialinjector;

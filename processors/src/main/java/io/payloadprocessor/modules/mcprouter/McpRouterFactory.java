@@ -24,6 +24,11 @@ public final class McpRouterFactory implements ModuleFactory {
   }
 
   @Override
+  public java.util.Set<String> optionKeys() {
+    return java.util.Set.of(Stores.REDIS_URL_OPTION);
+  }
+
+  @Override
   public Processor create(String processorName, JsonNode config, ModuleContext context)
       throws ConfigException {
     McpRouterConfig c = ModuleConfigs.bind(config, McpRouterConfig.class);

@@ -29,6 +29,17 @@ public final class SemanticCacheFactory implements ModuleFactory {
     return ID;
   }
 
+  /** Metric name as exported. */
+  public static final String LOOKUPS_METRIC = "payload_processor_cache_lookups_total";
+
+  @Override
+  public java.util.Set<String> optionKeys() {
+    return java.util.Set.of(
+        Stores.REDIS_URL_OPTION,
+        MiniLmEmbeddings.THREADS_OPTION,
+        MiniLmEmbeddings.CACHE_ENTRIES_OPTION);
+  }
+
   @Override
   public Processor create(String processorName, JsonNode config, ModuleContext context)
       throws ConfigException {
@@ -72,15 +83,22 @@ public final class SemanticCacheFactory implements ModuleFactory {
             "processor",
             "result");
     return new SemanticCacheProcessor(
-        processorName,
-        mode,
-        c.similarityThreshold,
-        Duration.ofSeconds(c.ttlSeconds),
-        c.tenantHeader,
-        c.maxEntriesPerPartition,
-        Stores.open(redis, c.maxEntries),
-        Stores.keyPrefix(storeConfig, ID),
-        model,
-        result -> writes.labelValues(processorName, result).inc());
+            processorName,
+            mode,
+            c.similarityThreshold,
+            Duration.ofSeconds(c.ttlSeconds),
+            c.tenantHeader,
+            c.maxEntriesPerPartition,
+            Stores.open(redis, c.maxEntries),
+            Stores.keyPrefix(storeConfig, ID),
+            model,
+            result -> writes.labelValues(processorName, result).inc())
+        .countLookupsIn(
+            SharedCounters.counter(
+                context.metrics(),
+                LOOKUPS_METRIC,
+                "Semantic cache lookups by processor and result (hit, miss, bypass)",
+                "processor",
+                "result"));
   }
 }

@@ -128,6 +128,8 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
    * @param writeOutcomes counts background writes by result ({@code stored}, {@code failed}, {@code
    *     dropped}); see {@link SemanticCacheFactory}
    */
+  private volatile io.prometheus.metrics.core.metrics.Counter lookups;
+
   public SemanticCacheProcessor(
       String name,
       Mode mode,
@@ -292,7 +294,20 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
     return CompletableFuture.completedFuture(o);
   }
 
+  /** Counts lookups by result in {@code counter} (labels: processor, result); returns this. */
+  public SemanticCacheProcessor countLookupsIn(io.prometheus.metrics.core.metrics.Counter counter) {
+    this.lookups = counter;
+    return this;
+  }
+
+  private void countLookup(String result) {
+    if (lookups != null) {
+      lookups.labelValues(name, result).inc();
+    }
+  }
+
   private Outcome remember(Exchange exchange, Pending pending) {
+    countLookup(pending.result);
     exchange.attributes().put(attribute(), pending);
     return Outcome.proceed();
   }
@@ -319,6 +334,7 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
       headers.set("content-type", "application/json");
       out = answer.toChatCompletion(id, created).toString().getBytes(StandardCharsets.UTF_8);
     }
+    countLookup("hit");
     headers.set(X_CACHE, "hit");
     headers.set(X_CACHE_SIMILARITY, formatSimilarity(similarity));
     Mutation md = Mutation.create().metadata("cache", "hit");

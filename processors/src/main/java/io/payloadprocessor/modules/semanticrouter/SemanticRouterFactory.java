@@ -25,6 +25,11 @@ public final class SemanticRouterFactory implements ModuleFactory {
   }
 
   @Override
+  public java.util.Set<String> optionKeys() {
+    return java.util.Set.of(MiniLmEmbeddings.THREADS_OPTION, MiniLmEmbeddings.CACHE_ENTRIES_OPTION);
+  }
+
+  @Override
   public Processor create(String processorName, JsonNode config, ModuleContext context)
       throws ConfigException {
     SemanticRouterConfig c = ModuleConfigs.bind(config, SemanticRouterConfig.class);
