@@ -7,7 +7,7 @@
 # Usage: test/bench/extproc-bench.sh   (env: DURATION=10s WARMUP=3s CONCURRENCY=32 ROUNDS=2)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-JAR=extproc-server/target/payload-processor.jar
+JAR=server/target/payload-processor.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 DURATION=${DURATION:-10s}; WARMUP=${WARMUP:-3s}; CONCURRENCY=${CONCURRENCY:-32}; ROUNDS=${ROUNDS:-2}
 pids=()

@@ -1,8 +1,8 @@
 package io.payloadprocessor.jmh;
 
+import io.payloadprocessor.conformance.LocalRedis;
 import io.payloadprocessor.modules.semanticcache.SemanticCacheFactory;
 import io.payloadprocessor.server.config.DefaultModuleContext;
-import io.payloadprocessor.server.conformance.LocalRedis;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
 import io.payloadprocessor.spi.HttpMessage;

@@ -1,4 +1,4 @@
-package io.payloadprocessor.server.conformance;
+package io.payloadprocessor.conformance;
 
 import java.io.IOException;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package io.payloadprocessor.server.conformance;
+package io.payloadprocessor.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;

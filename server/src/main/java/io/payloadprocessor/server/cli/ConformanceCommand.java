@@ -2,9 +2,9 @@ package io.payloadprocessor.server.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.payloadprocessor.conformance.ConformanceCase;
+import io.payloadprocessor.conformance.ConformanceRunner;
 import io.payloadprocessor.server.Logging;
-import io.payloadprocessor.server.conformance.ConformanceCase;
-import io.payloadprocessor.server.conformance.ConformanceRunner;
 import io.payloadprocessor.spi.HttpMessage;
 import java.io.PrintWriter;
 import java.nio.file.Files;

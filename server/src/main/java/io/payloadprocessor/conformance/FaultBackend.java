@@ -1,4 +1,4 @@
-package io.payloadprocessor.server.conformance;
+package io.payloadprocessor.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
