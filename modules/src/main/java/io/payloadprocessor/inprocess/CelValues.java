@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.common.primitives.UnsignedLong;
 import dev.cel.common.values.CelByteString;
 import dev.cel.common.values.NullValue;
-import io.payloadprocessor.spi.HttpMessage;
+import io.payloadprocessor.runtime.HttpMessage;
 import java.math.BigDecimal;
 import java.util.AbstractList;
 import java.util.AbstractMap;

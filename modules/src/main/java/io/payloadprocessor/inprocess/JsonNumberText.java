@@ -2,7 +2,7 @@ package io.payloadprocessor.inprocess;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import io.payloadprocessor.spi.HttpMessage;
+import io.payloadprocessor.runtime.HttpMessage;
 import java.io.IOException;
 
 /**

@@ -21,8 +21,8 @@ import org.slf4j.MDC;
  * <p>The message is a constant (or built from config and code only). <b>Nothing derived from a body
  * or a header value goes into a log line</b>, neither in the message, nor in a field, nor in an
  * exception's message: describe a value by its kind, size or position (see {@link
- * io.payloadprocessor.spi.JsonErrors}), never by its content. Repeated WARN/ERROR lines with the
- * same message template are rate-limited by the server's logging set-up, so a template must not
+ * io.payloadprocessor.runtime.JsonErrors}), never by its content. Repeated WARN/ERROR lines with
+ * the same message template are rate-limited by the server's logging set-up, so a template must not
  * embed per-request values (use fields): identical templates are what the limiter counts.
  *
  * <p><b>Exchange context.</b> While a thread works on an exchange, {@link #exchange(String)} puts

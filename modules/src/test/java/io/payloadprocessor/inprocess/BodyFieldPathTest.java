@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.IntNode;
-import io.payloadprocessor.spi.HttpMessage;
+import io.payloadprocessor.runtime.HttpMessage;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 

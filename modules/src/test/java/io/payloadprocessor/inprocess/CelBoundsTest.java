@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import java.lang.management.ManagementFactory;
@@ -42,7 +43,7 @@ class CelBoundsTest {
             .set(":method", "POST")
             .set(":path", "/v1/chat/completions")
             .set("content-type", "application/json");
-    return new Exchange(
+    return new MutableExchange(
         "req-1", new HttpMessage(h, body.getBytes(StandardCharsets.UTF_8), true), Map.of());
   }
 

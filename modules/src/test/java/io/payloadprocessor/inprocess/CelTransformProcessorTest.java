@@ -5,12 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +25,8 @@ class CelTransformProcessorTest {
     return CelTransformProcessor.fromConfig("t", YAML.readTree(yaml));
   }
 
-  private static Exchange exchange(String method, String path, String body, String... headers) {
+  private static MutableExchange exchange(
+      String method, String path, String body, String... headers) {
     Headers h = new Headers().set(":method", method).set(":path", path);
     for (int i = 0; i < headers.length; i += 2) {
       h.add(headers[i], headers[i + 1]);
@@ -32,10 +34,10 @@ class CelTransformProcessorTest {
     HttpMessage msg =
         new HttpMessage(
             h, body == null ? null : body.getBytes(StandardCharsets.UTF_8), body != null);
-    return new Exchange("req-1", msg, Map.of());
+    return new MutableExchange("req-1", msg, Map.of());
   }
 
-  private static Exchange post(String body) {
+  private static MutableExchange post(String body) {
     return exchange("POST", "/v1/chat/completions", body, "content-type", "application/json");
   }
 
@@ -48,7 +50,7 @@ class CelTransformProcessorTest {
     return mutation(processor(yaml).onRequest(ex));
   }
 
-  private static String header(String expression, Exchange ex) throws Exception {
+  private static String header(String expression, MutableExchange ex) throws Exception {
     String yaml =
         "request:\n  setHeaders:\n    - name: X-Out\n      value: " + quote(expression) + "\n";
     return onRequest(yaml, ex).setHeaders().get("x-out");
@@ -78,7 +80,7 @@ class CelTransformProcessorTest {
 
   @Test
   void requestVariables() throws Exception {
-    Exchange ex =
+    MutableExchange ex =
         exchange("POST", "/v1/x?a=1", "{}", "X-Tenant", "acme", "accept", "a", "accept", "b");
     assertThat(header("request.method", ex)).isEqualTo("POST");
     assertThat(header("request.path", ex)).isEqualTo("/v1/x?a=1");
@@ -95,7 +97,7 @@ class CelTransformProcessorTest {
 
   @Test
   void headerValueRendering() throws Exception {
-    Exchange ex = post("{\"n\":3,\"d\":1.5,\"b\":true,\"l\":[1,\"x\"],\"m\":{\"k\":null}}");
+    MutableExchange ex = post("{\"n\":3,\"d\":1.5,\"b\":true,\"l\":[1,\"x\"],\"m\":{\"k\":null}}");
     assertThat(header("json(request.body).n", ex)).isEqualTo("3");
     assertThat(header("json(request.body).d", ex)).isEqualTo("1.5");
     assertThat(header("json(request.body).b", ex)).isEqualTo("true");
@@ -155,7 +157,7 @@ class CelTransformProcessorTest {
 
   @Test
   void setBodyFieldsFromCelCreatesIntermediatesAndNeverMutatesTheInput() throws Exception {
-    Exchange ex = post("{\"model\":\"m\",\"stream\":false}");
+    MutableExchange ex = post("{\"model\":\"m\",\"stream\":false}");
     JsonNode before = ex.request().json().deepCopy();
     Mutation m =
         onRequest(
@@ -234,7 +236,7 @@ class CelTransformProcessorTest {
 
   @Test
   void getWithoutBodyRunsHeaderOnlyExpressions() throws Exception {
-    Exchange ex = exchange("GET", "/v1/models", null);
+    MutableExchange ex = exchange("GET", "/v1/models", null);
     assertThat(header("request.method + ' ' + request.path", ex)).isEqualTo("GET /v1/models");
   }
 
@@ -249,7 +251,7 @@ class CelTransformProcessorTest {
                 + " json(request.body).model + \"/\" + string(response.status) + \"/\" +"
                 + " response.headers[\"content-type\"]'\n"
                 + "  setBodyFields: [{path: $.checked, value: 'true'}]\n");
-    Exchange ex = post("{\"model\":\"gpt-4\"}");
+    MutableExchange ex = post("{\"model\":\"gpt-4\"}");
     ex.setResponse(
         new HttpMessage(
             new Headers().set(":status", "200").set("content-type", "application/json"),
@@ -375,7 +377,7 @@ class CelTransformProcessorTest {
             "response:\n  setHeaders:\n    - name: x-total\n"
                 + "      value: string(json(response.body).usage.total_tokens)\n");
     assertThat(p.streamsSse()).isTrue();
-    Exchange ex = post("{}");
+    MutableExchange ex = post("{}");
     ex.setResponse(
         new HttpMessage(
             new Headers().set(":status", "200").set("content-type", "text/event-stream"),

@@ -3,11 +3,11 @@ package io.payloadprocessor.inprocess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.ConfigException;
-import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /** The k8s.* vocabulary names, each with the value the GEP defines. */
 class CelVocabularyTest {
 
-  private static Exchange exchange(String body, String contentType, String... headers) {
+  private static MutableExchange exchange(String body, String contentType, String... headers) {
     Headers h =
         new Headers()
             .set(":method", "POST")
@@ -31,15 +31,15 @@ class CelVocabularyTest {
       h.add(headers[i], headers[i + 1]);
     }
     byte[] b = body == null ? null : body.getBytes(StandardCharsets.UTF_8);
-    return new Exchange("r", new HttpMessage(h, b, body != null), Map.of());
+    return new MutableExchange("r", new HttpMessage(h, b, body != null), Map.of());
   }
 
-  private static String request(String expression, Exchange ex) throws Exception {
+  private static String request(String expression, MutableExchange ex) throws Exception {
     Outcome o = CelBoundsTest.processor(CelBoundsTest.headerYaml(expression)).onRequest(ex);
     return ((Outcome.Continue) o).mutation().setHeaders().get("x-out");
   }
 
-  private static String response(String expression, Exchange ex) throws Exception {
+  private static String response(String expression, MutableExchange ex) throws Exception {
     String yaml =
         "response:\n  setHeaders:\n    - name: X-Out\n      value: '"
             + expression.replace("'", "''")
@@ -49,7 +49,7 @@ class CelVocabularyTest {
     return m.setHeaders().get("x-out");
   }
 
-  private static void respond(Exchange ex, String status, String contentType, String body) {
+  private static void respond(MutableExchange ex, String status, String contentType, String body) {
     Headers h = new Headers().set(":status", status).set("content-type", contentType);
     h.add("set-cookie", "a=1").add("x-r", "1").add("set-cookie", "b=2");
     ex.setResponse(
@@ -58,7 +58,8 @@ class CelVocabularyTest {
 
   @Test
   void httpRequestNames() throws Exception {
-    Exchange ex = exchange("{}", "application/json", "accept", "a", "x-t", "1", "accept", "b");
+    MutableExchange ex =
+        exchange("{}", "application/json", "accept", "a", "x-t", "1", "accept", "b");
     assertThat(request("k8s.http.request.path", ex)).isEqualTo("/mcp/v1");
     assertThat(request("k8s.http.request.query", ex)).isEqualTo("tenant=a&x=1");
     assertThat(request("k8s.http.request.path_and_query", ex)).isEqualTo("/mcp/v1?tenant=a&x=1");
@@ -81,7 +82,7 @@ class CelVocabularyTest {
 
   @Test
   void trailersAndEnvoyAttributes() throws Exception {
-    Exchange ex = exchange("{}", "application/json");
+    MutableExchange ex = exchange("{}", "application/json");
     ex.setRequestTrailers(new Headers().add("x-sum", "1").add("x-sum", "2"));
     ex.putEnvoyAttributes(
         Map.of(
@@ -104,7 +105,7 @@ class CelVocabularyTest {
     assertThat(request("k8s.tls.source.subject_peer_certificate", ex)).isEmpty();
     assertThat(request("k8s.tls.source.peer_certificate", ex)).isEmpty();
 
-    Exchange plain = exchange("{}", "application/json");
+    MutableExchange plain = exchange("{}", "application/json");
     plain.putEnvoyAttributes(Map.of("source.address", "192.0.2.7:1234", "source.port", 1234.0));
     assertThat(request("k8s.tcp.source.address", plain)).isEqualTo("192.0.2.7");
     assertThat(request("k8s.tcp.source.port + 1", plain)).isEqualTo("1235");
@@ -114,7 +115,7 @@ class CelVocabularyTest {
 
   @Test
   void mcpRequestNames() throws Exception {
-    Exchange call =
+    MutableExchange call =
         exchange(
             "{\"jsonrpc\":\"2.0\",\"id\":7.50,\"method\":\"tools/call\","
                 + "\"params\":{\"name\":\"get_weather\",\"arguments\":{}}}",
@@ -123,7 +124,7 @@ class CelVocabularyTest {
     assertThat(request("k8s.mcp.request.method", call)).isEqualTo("tools/call");
     assertThat(request("k8s.mcp.request.tool_name", call)).isEqualTo("get_weather");
     assertThat(request("k8s.mcp.request.resource_uri", call)).isEmpty();
-    Exchange read =
+    MutableExchange read =
         exchange(
             "{\"jsonrpc\":\"2.0\",\"id\":\"r1\",\"method\":\"resources/read\","
                 + "\"params\":{\"uri\":\"file:///a.txt\",\"name\":\"n\"}}",
@@ -154,7 +155,7 @@ class CelVocabularyTest {
 
   @Test
   void httpResponseNames() throws Exception {
-    Exchange ex = exchange("{}", "application/json");
+    MutableExchange ex = exchange("{}", "application/json");
     respond(ex, "201", "application/json", "{}");
     assertThat(response("k8s.http.response.status.code + 1", ex)).isEqualTo("202");
     assertThat(response("k8s.http.response.headers['set-cookie']", ex)).isEqualTo("a=1,b=2");
@@ -171,12 +172,12 @@ class CelVocabularyTest {
 
   @Test
   void mcpResponseNamesFromJsonAndFromAnEventStream() throws Exception {
-    Exchange ok = exchange("{}", "application/json");
+    MutableExchange ok = exchange("{}", "application/json");
     respond(ok, "200", "application/json", "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}");
     assertThat(response("k8s.mcp.response.is_error", ok)).isEqualTo("false");
     assertThat(response("k8s.mcp.response.error.code", ok)).isEqualTo("0");
 
-    Exchange err = exchange("{}", "application/json");
+    MutableExchange err = exchange("{}", "application/json");
     respond(
         err,
         "200",
@@ -188,7 +189,7 @@ class CelVocabularyTest {
     assertThat(response("k8s.mcp.response.error.code", err)).isEqualTo("-32602");
     assertThat(response("k8s.mcp.response.error.message", err)).isEqualTo("Unknown tool");
 
-    Exchange html = exchange("{}", "application/json");
+    MutableExchange html = exchange("{}", "application/json");
     respond(html, "502", "text/html", "<html>bad</html>");
     assertThat(response("k8s.mcp.response.is_error", html)).isEqualTo("false");
   }

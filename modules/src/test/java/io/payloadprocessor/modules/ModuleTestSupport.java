@@ -1,10 +1,10 @@
 package io.payloadprocessor.modules;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.ConfigException;
-import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Mutation;
@@ -58,21 +58,21 @@ public final class ModuleTestSupport {
   }
 
   /** A POST with a JSON body and extra headers given as name, value pairs. */
-  public static Exchange post(String path, String body, String... headerPairs) {
+  public static MutableExchange post(String path, String body, String... headerPairs) {
     return post(path, body.getBytes(StandardCharsets.UTF_8), headerPairs);
   }
 
-  public static Exchange post(String path, byte[] body, String... headerPairs) {
+  public static MutableExchange post(String path, byte[] body, String... headerPairs) {
     Headers h = new Headers();
     h.set(":method", "POST").set(":path", path).set("content-type", "application/json");
     for (int i = 0; i + 1 < headerPairs.length; i += 2) {
       h.set(headerPairs[i], headerPairs[i + 1]);
     }
-    return new Exchange("req-1", new HttpMessage(h, body, true), Map.of());
+    return new MutableExchange("req-1", new HttpMessage(h, body, true), Map.of());
   }
 
   /** Adds a response to an exchange. */
-  public static Exchange withResponse(Exchange ex, String contentType, String body) {
+  public static MutableExchange withResponse(MutableExchange ex, String contentType, String body) {
     Headers h = new Headers().set(":status", "200").set("content-type", contentType);
     ex.setResponse(new HttpMessage(h, body.getBytes(StandardCharsets.UTF_8), true));
     return ex;

@@ -1,10 +1,10 @@
 package io.payloadprocessor.modules.bodyfieldtoheader;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.config.ModuleConfigs;
 import io.payloadprocessor.modules.ModuleChecks;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
-import io.payloadprocessor.spi.ModuleConfigs;
 import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;

@@ -5,9 +5,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.JsonErrors;
 import io.payloadprocessor.spi.BodyException;
-import io.payloadprocessor.spi.HttpMessage;
-import io.payloadprocessor.spi.JsonErrors;
 import java.io.IOException;
 import java.util.List;
 

@@ -1,9 +1,9 @@
 package io.payloadprocessor.modules.common;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.BodyException;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.SseEvent;
 import io.payloadprocessor.spi.SseStreamProcessor;
 import io.payloadprocessor.spi.StreamStep;

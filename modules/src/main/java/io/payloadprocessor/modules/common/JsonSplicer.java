@@ -205,7 +205,8 @@ public final class JsonSplicer {
       byLeaf.computeIfAbsent(leaf, k -> new ArrayList<>()).add(segments);
     }
     Map<String, int[]> out = new HashMap<>();
-    try (JsonParser p = io.payloadprocessor.spi.HttpMessage.JSON.getFactory().createParser(json)) {
+    try (JsonParser p =
+        io.payloadprocessor.runtime.HttpMessage.JSON.getFactory().createParser(json)) {
       JsonToken t;
       while ((t = p.nextToken()) != null && out.size() < pointers.size()) {
         boolean string = t == JsonToken.VALUE_STRING;

@@ -1,9 +1,9 @@
 package io.payloadprocessor.modules.common;
 
+import io.payloadprocessor.runtime.SseParser;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.SseEvent;
-import io.payloadprocessor.spi.SseParser;
 import io.payloadprocessor.spi.SseStreamProcessor;
 import io.payloadprocessor.spi.StreamStep;
 import java.io.ByteArrayOutputStream;

@@ -2,11 +2,11 @@ package io.payloadprocessor.modules.credentialinjector;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.payloadprocessor.config.ModuleConfigs;
 import io.payloadprocessor.modules.ModuleChecks;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.ModuleConfigs;
 import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;

@@ -1,13 +1,13 @@
 package io.payloadprocessor.modules.promptguard;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.config.ModuleConfigs;
 import io.payloadprocessor.modules.common.GuardMetrics;
 import io.payloadprocessor.modules.common.TextSlot;
 import io.payloadprocessor.modules.common.TextSlot.Kind;
 import io.payloadprocessor.modules.common.UserRegex;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
-import io.payloadprocessor.spi.ModuleConfigs;
 import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;

@@ -2,13 +2,13 @@ package io.payloadprocessor.modules.semanticcache;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lettuce.core.RedisURI;
+import io.payloadprocessor.config.ModuleConfigs;
 import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.modules.common.SharedCounters;
 import io.payloadprocessor.modules.store.StoreConfig;
 import io.payloadprocessor.modules.store.Stores;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
-import io.payloadprocessor.spi.ModuleConfigs;
 import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;

@@ -1,8 +1,8 @@
 package io.payloadprocessor.modules.semanticcache;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.spi.BodyException;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.SseEvent;
 import java.nio.charset.StandardCharsets;
 

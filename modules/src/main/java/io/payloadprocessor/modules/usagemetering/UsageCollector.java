@@ -2,8 +2,8 @@ package io.payloadprocessor.modules.usagemetering;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.spi.BodyException;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.SseEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;

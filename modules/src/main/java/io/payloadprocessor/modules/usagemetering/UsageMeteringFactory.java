@@ -1,9 +1,9 @@
 package io.payloadprocessor.modules.usagemetering;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.config.ModuleConfigs;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
-import io.payloadprocessor.spi.ModuleConfigs;
 import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;

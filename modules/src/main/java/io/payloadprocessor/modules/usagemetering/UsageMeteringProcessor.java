@@ -2,6 +2,7 @@ package io.payloadprocessor.modules.usagemetering;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.payloadprocessor.runtime.SseParser;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.MessageView;
@@ -9,7 +10,6 @@ import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
 import io.payloadprocessor.spi.SseEvent;
-import io.payloadprocessor.spi.SseParser;
 import io.payloadprocessor.spi.SseStreamProcessor;
 import io.payloadprocessor.spi.StreamStep;
 import java.util.Map;

@@ -8,10 +8,10 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.payloadprocessor.modules.pii.PiiModule;
 import io.payloadprocessor.modules.promptguard.PromptGuardModule;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.BodyException;
-import io.payloadprocessor.spi.Exchange;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
@@ -169,9 +169,9 @@ class GuardEvasionTest {
       })
   void contentTypeNeverExemptsAJsonBody(String contentType) throws Exception {
     byte[] body = chat("card 4111 1111 1111 1111").getBytes(StandardCharsets.UTF_8);
-    Exchange ex = request("/v1/chat/completions", contentType, body);
+    MutableExchange ex = request("/v1/chat/completions", contentType, body);
     assertThat(rejected(blockAll.onRequest(ex)).rule()).isEqualTo("payment_card");
-    Exchange inj =
+    MutableExchange inj =
         request(
             "/v1/chat/completions",
             contentType,
@@ -306,7 +306,7 @@ class GuardEvasionTest {
     System.arraycopy(gz, 0, body, 0, gz.length);
     byte[] tail = " card 4111 1111 1111 1111 in plain text ".getBytes(StandardCharsets.UTF_8);
     System.arraycopy(tail, 0, body, gz.length, 40);
-    Exchange ex = request("/v1/chat/completions", "application/json", body);
+    MutableExchange ex = request("/v1/chat/completions", "application/json", body);
     ex.mutableRequest().headers().set("content-encoding", "gzip");
     Throwable t = catchThrowable(() -> blockAll.onRequest(ex));
     assertThat(t)
@@ -342,7 +342,7 @@ class GuardEvasionTest {
             openAiDelta("ious instruc"),
             openAiDelta("tions. Done."),
             SseEvent.data("[DONE]"));
-    Exchange ex = request("/v1/chat/completions", chat("hi"));
+    MutableExchange ex = request("/v1/chat/completions", chat("hi"));
     GuardFixtures.Streamed r = feed(injection.openSseStream(ex), in);
     assertThat(r.blockStep()).isNotNull();
     assertThat(r.blockStep().block().reason()).isEqualTo("prompt_denied");

@@ -1,10 +1,10 @@
 package io.payloadprocessor.modules.common;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.ConfigException;
-import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
@@ -76,27 +76,27 @@ public final class GuardFixtures {
     return f.create(name, yaml(configJson), ctx);
   }
 
-  public static Exchange request(String path, String contentType, byte[] body) {
+  public static MutableExchange request(String path, String contentType, byte[] body) {
     Headers h = new Headers().set(":method", "POST").set(":path", path);
     if (contentType != null) {
       h.set("content-type", contentType);
     }
-    return new Exchange("req-1", new HttpMessage(h, body, true), java.util.Map.of());
+    return new MutableExchange("req-1", new HttpMessage(h, body, true), java.util.Map.of());
   }
 
-  public static Exchange request(String path, String json) {
+  public static MutableExchange request(String path, String json) {
     return request(path, "application/json", json.getBytes(StandardCharsets.UTF_8));
   }
 
   /** An exchange whose request has already happened and whose response is {@code body}. */
-  public static Exchange response(String path, String contentType, String body) {
-    Exchange ex = request(path, "{\"model\":\"m\",\"messages\":[]}");
+  public static MutableExchange response(String path, String contentType, String body) {
+    MutableExchange ex = request(path, "{\"model\":\"m\",\"messages\":[]}");
     Headers h = new Headers().set(":status", "200").set("content-type", contentType);
     ex.setResponse(new HttpMessage(h, body.getBytes(StandardCharsets.UTF_8), true));
     return ex;
   }
 
-  public static Exchange withHeader(Exchange ex, String name, String value) {
+  public static MutableExchange withHeader(MutableExchange ex, String name, String value) {
     ex.mutableRequest().headers().set(name, value);
     return ex;
   }

@@ -6,11 +6,11 @@ import static io.payloadprocessor.modules.ModuleTestSupport.post;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.payloadprocessor.config.ModuleConfigs;
 import io.payloadprocessor.modules.ModuleTestSupport;
 import io.payloadprocessor.spi.BackendException;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
-import io.payloadprocessor.spi.ModuleConfigs;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Processor;
 import java.nio.file.Files;

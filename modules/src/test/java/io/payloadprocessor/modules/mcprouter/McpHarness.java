@@ -1,7 +1,7 @@
 package io.payloadprocessor.modules.mcprouter;
 
 import io.payloadprocessor.modules.testing.TestContext;
-import io.payloadprocessor.spi.HttpMessage;
+import io.payloadprocessor.runtime.HttpMessage;
 import java.nio.charset.StandardCharsets;
 
 /** Builds mcp-router processors from JSON configs. */

@@ -14,9 +14,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.BodyException;
-import io.payloadprocessor.spi.Exchange;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.SseEvent;
@@ -36,14 +36,14 @@ class McpRouterProcessorTest {
     return json(s.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static Mutation run(McpRouterProcessor r, Exchange e) throws Exception {
+  private static Mutation run(McpRouterProcessor r, MutableExchange e) throws Exception {
     return applyToRequest(e, r.onRequest(e));
   }
 
   @Test
   void toolCallBecomesRoutingHeaders() throws Exception {
     McpRouterProcessor r = router(null);
-    Exchange e = post(PATH, call(1, "get_weather"));
+    MutableExchange e = post(PATH, call(1, "get_weather"));
     Mutation m = run(r, e);
     assertThat(e.request().headers().get("x-mcp-method")).isEqualTo("tools/call");
     assertThat(e.request().headers().get("x-mcp-tool")).isEqualTo("get_weather");
@@ -53,7 +53,7 @@ class McpRouterProcessorTest {
   @Test
   void resourceAndPromptHeaders() throws Exception {
     McpRouterProcessor r = router(null);
-    Exchange res =
+    MutableExchange res =
         post(
             PATH,
             "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resources/read\","
@@ -61,7 +61,7 @@ class McpRouterProcessorTest {
     run(r, res);
     assertThat(res.request().headers().get("x-mcp-method")).isEqualTo("resources/read");
     assertThat(res.request().headers().get("x-mcp-resource")).isEqualTo("file:///srv/readme.md");
-    Exchange prompt =
+    MutableExchange prompt =
         post(
             PATH,
             "{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"prompts/get\","
@@ -74,7 +74,7 @@ class McpRouterProcessorTest {
   @Test
   void clientSentRoutingHeadersAreReplacedOrRemoved() throws Exception {
     McpRouterProcessor r = router(null);
-    Exchange e =
+    MutableExchange e =
         post(PATH, call(1, "get_weather"), "x-mcp-tool", "admin_reset", "x-mcp-prompt", "evil");
     run(r, e);
     assertThat(e.request().headers().get("x-mcp-tool")).isEqualTo("get_weather");
@@ -84,7 +84,7 @@ class McpRouterProcessorTest {
   @Test
   void batchHeadersCarryDistinctValuesInOrder() throws Exception {
     McpRouterProcessor r = router(null);
-    Exchange e =
+    MutableExchange e =
         post(
             PATH,
             "["
@@ -103,7 +103,7 @@ class McpRouterProcessorTest {
   @Test
   void unsafeHeaderValuesAreNotSet() throws Exception {
     McpRouterProcessor r = router(null);
-    Exchange e = post(PATH, call(1, "bad\\r\\nx-injected: 1"));
+    MutableExchange e = post(PATH, call(1, "bad\\r\\nx-injected: 1"));
     run(r, e);
     assertThat(e.request().headers().contains("x-mcp-tool")).isFalse();
     assertThat(e.request().headers().get("x-mcp-method")).isEqualTo("tools/call");
@@ -182,7 +182,7 @@ class McpRouterProcessorTest {
   @Test
   void toolsListJsonResultIsFiltered() throws Exception {
     McpRouterProcessor r = router(POLICY);
-    Exchange e = post(PATH, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}");
+    MutableExchange e = post(PATH, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}");
     run(r, e);
     respond(e, 200, toolsListResult(5), "content-type", "application/json");
     applyToResponse(e, r.onResponse(e));
@@ -194,7 +194,7 @@ class McpRouterProcessorTest {
   @Test
   void onlyResponsesToToolsListRequestsAreFiltered() throws Exception {
     McpRouterProcessor r = router(POLICY);
-    Exchange e =
+    MutableExchange e =
         post(
             PATH,
             "[{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"},"
@@ -216,7 +216,7 @@ class McpRouterProcessorTest {
   @Test
   void toolsListSseResultIsFilteredEventByEvent() throws Exception {
     McpRouterProcessor r = router(POLICY);
-    Exchange e = post(PATH, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}");
+    MutableExchange e = post(PATH, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}");
     run(r, e);
     respond(e, 200, null, "content-type", "text/event-stream");
     applyToResponse(e, r.onResponse(e));
@@ -238,7 +238,7 @@ class McpRouterProcessorTest {
   @Test
   void toolsListSseBufferedByTheServerIsFilteredToo() throws Exception {
     McpRouterProcessor r = router(POLICY);
-    Exchange e = post(PATH, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}");
+    MutableExchange e = post(PATH, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}");
     run(r, e);
     respond(
         e,
@@ -255,7 +255,7 @@ class McpRouterProcessorTest {
   @Test
   void sessionIsStickyToTheBackendThatAnsweredInitialize() throws Exception {
     McpRouterProcessor r = router(null);
-    Exchange init =
+    MutableExchange init =
         post(PATH, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{}}");
     run(r, init);
     respond(
@@ -270,24 +270,24 @@ class McpRouterProcessorTest {
         "mcp-b");
     r.onResponse(init);
 
-    Exchange later = post(PATH, call(1, "get_weather"), "mcp-session-id", "sess-1");
+    MutableExchange later = post(PATH, call(1, "get_weather"), "mcp-session-id", "sess-1");
     Mutation m = run(r, later);
     assertThat(later.request().headers().get("x-mcp-backend")).isEqualTo("mcp-b");
     assertThat(m.isClearRouteCache()).isTrue();
 
-    Exchange get = request("GET", PATH, null, "mcp-session-id", "sess-1");
+    MutableExchange get = request("GET", PATH, null, "mcp-session-id", "sess-1");
     run(r, get);
     assertThat(get.request().headers().get("x-mcp-backend")).isEqualTo("mcp-b");
 
-    Exchange other = post(PATH, call(1, "get_weather"), "mcp-session-id", "sess-2");
+    MutableExchange other = post(PATH, call(1, "get_weather"), "mcp-session-id", "sess-2");
     run(r, other);
     assertThat(other.request().headers().contains("x-mcp-backend")).isFalse();
 
-    Exchange delete = request("DELETE", PATH, null, "mcp-session-id", "sess-1");
+    MutableExchange delete = request("DELETE", PATH, null, "mcp-session-id", "sess-1");
     run(r, delete);
     respond(delete, 200, null);
     r.onResponse(delete);
-    Exchange afterDelete = post(PATH, call(1, "get_weather"), "mcp-session-id", "sess-1");
+    MutableExchange afterDelete = post(PATH, call(1, "get_weather"), "mcp-session-id", "sess-1");
     run(r, afterDelete);
     assertThat(afterDelete.request().headers().contains("x-mcp-backend")).isFalse();
   }
@@ -297,13 +297,13 @@ class McpRouterProcessorTest {
     McpRouterProcessor r =
         router(
             "{\"session\":{\"backendHeader\":\"x-backend\",\"backendResponseHeader\":\"x-by\"}}");
-    Exchange init =
+    MutableExchange init =
         post(
             PATH, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\"}", "x-backend", "pod-3");
     run(r, init);
     respond(init, 200, "{}", "mcp-session-id", "s9");
     r.onResponse(init);
-    Exchange later = post(PATH, call(1, "x"), "mcp-session-id", "s9");
+    MutableExchange later = post(PATH, call(1, "x"), "mcp-session-id", "s9");
     run(r, later);
     assertThat(later.request().headers().get("x-backend")).isEqualTo("pod-3");
   }
@@ -311,11 +311,11 @@ class McpRouterProcessorTest {
   @Test
   void failedInitializeIsNotRemembered() throws Exception {
     McpRouterProcessor r = router(null);
-    Exchange init = post(PATH, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\"}");
+    MutableExchange init = post(PATH, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\"}");
     run(r, init);
     respond(init, 500, "{}", "mcp-session-id", "s1", "x-mcp-backend", "b");
     r.onResponse(init);
-    Exchange later = post(PATH, call(1, "x"), "mcp-session-id", "s1");
+    MutableExchange later = post(PATH, call(1, "x"), "mcp-session-id", "s1");
     run(r, later);
     assertThat(later.request().headers().contains("x-mcp-backend")).isFalse();
   }

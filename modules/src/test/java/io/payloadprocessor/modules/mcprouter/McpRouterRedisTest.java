@@ -10,8 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.payloadprocessor.modules.testing.RedisServerExtension;
 import io.payloadprocessor.modules.testing.RedisServerExtension.RedisServer;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.BackendException;
-import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Execution;
 import io.payloadprocessor.spi.Outcome;
 import java.net.InetAddress;
@@ -41,14 +41,14 @@ class McpRouterRedisTest {
 
   private static void initialize(McpRouterProcessor r, String session, String backend)
       throws Exception {
-    Exchange init = post(PATH, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\"}");
+    MutableExchange init = post(PATH, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\"}");
     applyToRequest(init, r.onRequest(init));
     respond(init, 200, "{}", "mcp-session-id", session, "x-mcp-backend", backend);
     r.onResponse(init);
   }
 
   private static String backendSeenBy(McpRouterProcessor r, String session) throws Exception {
-    Exchange e = post(PATH, call(1, "get_weather"), "mcp-session-id", session);
+    MutableExchange e = post(PATH, call(1, "get_weather"), "mcp-session-id", session);
     applyToRequest(e, r.onRequest(e));
     return e.request().headers().get("x-mcp-backend");
   }
@@ -90,14 +90,14 @@ class McpRouterRedisTest {
                 + "\"redis://127.0.0.1:"
                 + port
                 + "\"}}")) {
-      Exchange e = post(PATH, call(1, "get_weather"), "mcp-session-id", "s1");
+      MutableExchange e = post(PATH, call(1, "get_weather"), "mcp-session-id", "s1");
       CompletableFuture<Outcome> f = r.onRequestAsync(e).toCompletableFuture();
       assertThat(f)
           .failsWithin(Duration.ofSeconds(10))
           .withThrowableOfType(ExecutionException.class)
           .withCauseInstanceOf(BackendException.class);
       // Without a session id nothing waits on Redis: answered at once, outage or not.
-      Exchange plain = post(PATH, call(2, "get_weather"));
+      MutableExchange plain = post(PATH, call(2, "get_weather"));
       assertThat(r.onRequestAsync(plain).toCompletableFuture()).isCompleted();
     }
   }

@@ -8,10 +8,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.payloadprocessor.modules.common.GuardFixtures;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.BodyException;
-import io.payloadprocessor.spi.Exchange;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
@@ -62,7 +62,7 @@ class PiiProcessorTest {
             + "\"function\",\"function\":{\"name\":\"send\",\"arguments\":"
             + "\"{\\\"to\\\":\\\"eve@example.org\\\"}\"}}]},"
             + "{\"role\":\"tool\",\"tool_call_id\":\"t1\",\"content\":\"SSN 123-45-6789 on file\"}]}";
-    Exchange ex = request("/v1/chat/completions", body);
+    MutableExchange ex = request("/v1/chat/completions", body);
     Mutation m = continued(pii.onRequest(ex));
     JsonNode out = json(m);
     assertThat(out.at("/messages/0/content").asText()).isEqualTo("admin is [EMAIL]");
@@ -131,7 +131,7 @@ class PiiProcessorTest {
 
   @Test
   void plainTextBody() throws Exception {
-    Exchange ex =
+    MutableExchange ex =
         request(
             "/upload",
             "text/plain; charset=utf-8",
@@ -195,7 +195,7 @@ class PiiProcessorTest {
 
   @Test
   void responseJsonCompletionIsMasked() throws Exception {
-    Exchange ex =
+    MutableExchange ex =
         response(
             "/v1/chat/completions",
             "application/json",
@@ -204,7 +204,7 @@ class PiiProcessorTest {
     assertThat(pii.handlesResponse()).isTrue();
     JsonNode out = json(continued(pii.onResponse(ex)));
     assertThat(out.at("/choices/0/message/content").asText()).isEqualTo("write to [EMAIL]");
-    Exchange anthropic =
+    MutableExchange anthropic =
         response(
             "/v1/messages",
             "application/json",
@@ -229,7 +229,7 @@ class PiiProcessorTest {
 
   @Test
   void gzipRequestIsDecodedBeforeScanning() throws Exception {
-    Exchange ex =
+    MutableExchange ex =
         request(
             "/v1/chat/completions",
             "application/json",
@@ -237,7 +237,7 @@ class PiiProcessorTest {
     GuardFixtures.withHeader(ex, "content-encoding", "gzip");
     assertThat(rejected(pii.onRequest(ex)).rule()).isEqualTo("payment_card");
 
-    Exchange masked =
+    MutableExchange masked =
         request(
             "/v1/chat/completions",
             "application/json",
@@ -249,7 +249,7 @@ class PiiProcessorTest {
 
   @Test
   void undecodableEncodingFailsClosed() {
-    Exchange br =
+    MutableExchange br =
         request(
             "/v1/chat/completions",
             "application/json",
@@ -257,7 +257,7 @@ class PiiProcessorTest {
     GuardFixtures.withHeader(br, "content-encoding", "br");
     assertThatThrownBy(() -> pii.onRequest(br))
         .isInstanceOfSatisfying(BodyException.class, e -> assertThat(e.status()).isEqualTo(415));
-    Exchange corrupt =
+    MutableExchange corrupt =
         request(
             "/v1/chat/completions",
             "application/json",
@@ -308,7 +308,8 @@ class PiiProcessorTest {
 
   @Test
   void binaryBodiesAreNotScanned() throws Exception {
-    Exchange img = request("/v1/images", "image/png", new byte[] {(byte) 0x89, 'P', 'N', 'G'});
+    MutableExchange img =
+        request("/v1/images", "image/png", new byte[] {(byte) 0x89, 'P', 'N', 'G'});
     assertThat(continued(pii.onRequest(img)).isEmpty()).isTrue();
   }
 }

@@ -9,11 +9,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.payloadprocessor.modules.common.GuardFixtures;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
-import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
@@ -178,7 +178,7 @@ class PromptGuardProcessorTest {
                     "/v1/messages",
                     "{\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"developer mode\"}]}]}")))
         .isInstanceOf(Outcome.Reject.class);
-    Exchange text =
+    MutableExchange text =
         request("/raw", "text/plain", "developer mode".getBytes(StandardCharsets.UTF_8));
     assertThat(p.onRequest(text)).isInstanceOf(Outcome.Reject.class);
   }
@@ -215,7 +215,7 @@ class PromptGuardProcessorTest {
         guard("{\"deny\":[{\"keyword\":\"secret plan\"}],\"request\":false,\"response\":true}");
     assertThat(p.handlesRequest()).isFalse();
     assertThat(p.streamsSse()).isTrue();
-    Exchange json =
+    MutableExchange json =
         response(
             "/v1/chat/completions",
             "application/json",
@@ -265,7 +265,7 @@ class PromptGuardProcessorTest {
   void responseAllowCheckedAtEndOfStream() throws Exception {
     Processor p =
         guard("{\"allow\":[{\"keyword\":\"invoice\"}],\"request\":false,\"response\":true}");
-    Exchange ex = response("/v1/chat/completions", "text/event-stream", "");
+    MutableExchange ex = response("/v1/chat/completions", "text/event-stream", "");
     GuardFixtures.Streamed r =
         feed(p.openSseStream(ex), List.of(openAiDelta("a poem"), SseEvent.data("[DONE]")));
     assertThat(r.blockStep().block().reason()).isEqualTo("prompt_not_allowed");
@@ -276,7 +276,7 @@ class PromptGuardProcessorTest {
   void undecodableBodyFailsClosed() {
     assertThatThrownBy(
             () -> {
-              Exchange ex = request("/v1/chat/completions", chat("user", "x"));
+              MutableExchange ex = request("/v1/chat/completions", chat("user", "x"));
               GuardFixtures.withHeader(ex, "content-encoding", "zstd");
               guard(DENY + "}").onRequest(ex);
             })
@@ -285,7 +285,7 @@ class PromptGuardProcessorTest {
 
   @Test
   void gzipRequestScanned() throws Exception {
-    Exchange ex =
+    MutableExchange ex =
         request(
             "/v1/chat/completions",
             "application/json",
@@ -324,7 +324,7 @@ class PromptGuardProcessorTest {
   @Test
   void scanStopsWhenTheThreadIsInterrupted() throws Exception {
     Processor p = guard("{\"deny\":[{\"pattern\":\"x[0-9]+y\"}]}");
-    Exchange big = request("/v1/chat/completions", chat("user", "x1 ".repeat(200_000)));
+    MutableExchange big = request("/v1/chat/completions", chat("user", "x1 ".repeat(200_000)));
     Thread.currentThread().interrupt();
     try {
       assertThatThrownBy(() -> p.onRequest(big)).isInstanceOf(CancellationException.class);

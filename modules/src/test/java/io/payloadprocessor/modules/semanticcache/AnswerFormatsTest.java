@@ -3,9 +3,9 @@ package io.payloadprocessor.modules.semanticcache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.payloadprocessor.spi.HttpMessage;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.SseParser;
 import io.payloadprocessor.spi.SseEvent;
-import io.payloadprocessor.spi.SseParser;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;

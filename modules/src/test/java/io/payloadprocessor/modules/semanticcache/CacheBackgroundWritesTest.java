@@ -10,7 +10,7 @@ import io.lettuce.core.RedisURI;
 import io.payloadprocessor.modules.semanticcache.SemanticCacheProcessor.Mode;
 import io.payloadprocessor.modules.store.RedisStore;
 import io.payloadprocessor.modules.store.StateStore;
-import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.SseEvent;
 import io.payloadprocessor.spi.SseStreamProcessor;
@@ -58,7 +58,7 @@ class CacheBackgroundWritesTest {
   /** A streamed miss (no-cache: no lookup) whose stream ends; returns what onEnd emitted. */
   private static StreamStep streamToTheEnd(SemanticCacheProcessor p, String question)
       throws Exception {
-    Exchange e = ask(p, chat(question, true), "cache-control", "no-cache");
+    MutableExchange e = ask(p, chat(question, true), "cache-control", "no-cache");
     respond(e, 200, null, "content-type", "text/event-stream");
     applyToResponse(e, p.onResponse(e));
     SseStreamProcessor s = p.openSseStream(e);

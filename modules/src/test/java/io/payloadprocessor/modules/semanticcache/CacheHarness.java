@@ -5,7 +5,7 @@ import static io.payloadprocessor.modules.testing.TestExchanges.applyToResponse;
 import static io.payloadprocessor.modules.testing.TestExchanges.post;
 import static io.payloadprocessor.modules.testing.TestExchanges.respond;
 
-import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.SseEvent;
 import io.payloadprocessor.spi.SseStreamProcessor;
@@ -39,8 +39,9 @@ final class CacheHarness {
   }
 
   /** Runs the request part. */
-  static Exchange ask(SemanticCacheProcessor p, String body, String... headers) throws Exception {
-    Exchange e = post(PATH, body, headers);
+  static MutableExchange ask(SemanticCacheProcessor p, String body, String... headers)
+      throws Exception {
+    MutableExchange e = post(PATH, body, headers);
     Outcome o = p.onRequest(e);
     e.attributes().put("test/outcome", o);
     if (o instanceof Outcome.Continue) {
@@ -49,12 +50,12 @@ final class CacheHarness {
     return e;
   }
 
-  static Outcome outcome(Exchange e) {
+  static Outcome outcome(MutableExchange e) {
     return (Outcome) e.attributes().get("test/outcome");
   }
 
   /** The upstream answers with JSON; returns the response part's outcome, applied. */
-  static Outcome answerJson(SemanticCacheProcessor p, Exchange e, int status, String body)
+  static Outcome answerJson(SemanticCacheProcessor p, MutableExchange e, int status, String body)
       throws Exception {
     respond(e, status, body, "content-type", "application/json");
     Outcome o = p.onResponse(e);
@@ -66,8 +67,8 @@ final class CacheHarness {
    * The upstream answers with a stream: the response part runs at the headers (no body yet), then
    * the events flow through the stream processor. Returns what reached the client.
    */
-  static List<SseEvent> answerStream(SemanticCacheProcessor p, Exchange e, List<SseEvent> events)
-      throws Exception {
+  static List<SseEvent> answerStream(
+      SemanticCacheProcessor p, MutableExchange e, List<SseEvent> events) throws Exception {
     respond(e, 200, null, "content-type", "text/event-stream");
     applyToResponse(e, p.onResponse(e));
     SseStreamProcessor s = p.openSseStream(e);

@@ -3,7 +3,7 @@ package io.payloadprocessor.modules.semanticcache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.payloadprocessor.spi.HttpMessage;
+import io.payloadprocessor.runtime.HttpMessage;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 

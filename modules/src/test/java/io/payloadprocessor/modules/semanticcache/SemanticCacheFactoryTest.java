@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.payloadprocessor.modules.mcprouter.McpRouterFactory;
 import io.payloadprocessor.modules.testing.TestContext;
+import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.Execution;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
 import java.nio.charset.StandardCharsets;

@@ -13,12 +13,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.modules.semanticcache.SemanticCacheProcessor.Mode;
 import io.payloadprocessor.modules.store.MemoryStore;
-import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
+import io.payloadprocessor.runtime.SseParser;
 import io.payloadprocessor.spi.Execution;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.SseEvent;
-import io.payloadprocessor.spi.SseParser;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +42,7 @@ class SemanticCacheProcessorTest {
         result -> {});
   }
 
-  private static Outcome.Respond hitOf(Exchange e) {
+  private static Outcome.Respond hitOf(MutableExchange e) {
     assertThat(outcome(e)).isInstanceOf(Outcome.Respond.class);
     return (Outcome.Respond) outcome(e);
   }
@@ -54,7 +54,7 @@ class SemanticCacheProcessorTest {
   @Test
   void missIsMarkedThenTheSameQuestionIsAnExactHit() throws Exception {
     SemanticCacheProcessor p = cache(Mode.EXACT);
-    Exchange first = ask(p, chat("What is the capital of France?"));
+    MutableExchange first = ask(p, chat("What is the capital of France?"));
     assertThat(outcome(first)).isInstanceOf(Outcome.Continue.class);
     answerJson(p, first, 200, completion("Paris."));
     assertThat(first.response().headers().get("x-cache")).isEqualTo("miss");
@@ -76,7 +76,7 @@ class SemanticCacheProcessorTest {
   void exactModeMissesAParaphrase() throws Exception {
     SemanticCacheProcessor p = cache(Mode.EXACT);
     answerJson(p, ask(p, chat("What is the capital of France?")), 200, completion("Paris."));
-    Exchange e = ask(p, chat("What's the capital of France?"));
+    MutableExchange e = ask(p, chat("What's the capital of France?"));
     assertThat(outcome(e)).isInstanceOf(Outcome.Continue.class);
   }
 
@@ -91,7 +91,7 @@ class SemanticCacheProcessorTest {
     assertThat(json(hit.body()).path("choices").get(0).path("message").path("content").asText())
         .isEqualTo("Paris.");
 
-    Exchange unrelated = ask(p, chat("How do I bake sourdough bread?"));
+    MutableExchange unrelated = ask(p, chat("How do I bake sourdough bread?"));
     assertThat(outcome(unrelated)).isInstanceOf(Outcome.Continue.class);
     answerJson(p, unrelated, 200, completion("Slowly."));
     assertThat(unrelated.response().headers().get("x-cache")).isEqualTo("miss");
@@ -105,9 +105,11 @@ class SemanticCacheProcessorTest {
     answerJson(p, ask(p, chat("What is the capital of France?")), 200, completion("Paris."));
     assertThat(hitOf(ask(p, chat("What is the capital of France?"))).headers().get("x-cache"))
         .isEqualTo("hit");
-    Exchange otherTenant = ask(p, chat("What is the capital of France?"), "x-tenant", "acme");
+    MutableExchange otherTenant =
+        ask(p, chat("What is the capital of France?"), "x-tenant", "acme");
     assertThat(outcome(otherTenant)).isInstanceOf(Outcome.Continue.class);
-    Exchange otherModel = ask(p, chat("What is the capital of France?").replace("gpt-4o", "o3"));
+    MutableExchange otherModel =
+        ask(p, chat("What is the capital of France?").replace("gpt-4o", "o3"));
     assertThat(outcome(otherModel)).isInstanceOf(Outcome.Continue.class);
   }
 
@@ -126,9 +128,9 @@ class SemanticCacheProcessorTest {
   void noStoreNeitherLooksUpNorStores() throws Exception {
     SemanticCacheProcessor p = cache(Mode.EXACT);
     answerJson(p, ask(p, chat("q1")), 200, completion("cached"));
-    Exchange e = ask(p, chat("q1"), "cache-control", "no-store");
+    MutableExchange e = ask(p, chat("q1"), "cache-control", "no-store");
     assertThat(outcome(e)).isInstanceOf(Outcome.Continue.class);
-    Exchange e2 = ask(p, chat("q2"), "cache-control", "no-store");
+    MutableExchange e2 = ask(p, chat("q2"), "cache-control", "no-store");
     answerJson(p, e2, 200, completion("fresh"));
     assertThat(e2.response().headers().get("x-cache")).isEqualTo("bypass");
     assertThat(outcome(ask(p, chat("q2")))).isInstanceOf(Outcome.Continue.class);
@@ -138,7 +140,7 @@ class SemanticCacheProcessorTest {
   void noCacheSkipsTheLookupButStoresTheFreshAnswer() throws Exception {
     SemanticCacheProcessor p = cache(Mode.EXACT);
     answerJson(p, ask(p, chat("q1")), 200, completion("old"));
-    Exchange e = ask(p, chat("q1"), "cache-control", "no-cache");
+    MutableExchange e = ask(p, chat("q1"), "cache-control", "no-cache");
     assertThat(outcome(e)).isInstanceOf(Outcome.Continue.class);
     answerJson(p, e, 200, completion("new"));
     assertThat(e.response().headers().get("x-cache")).isEqualTo("bypass");
@@ -161,7 +163,7 @@ class SemanticCacheProcessorTest {
   @Test
   void streamedAnswerPassesThroughUnchangedAndIsServedAsJson() throws Exception {
     SemanticCacheProcessor p = cache(Mode.EXACT);
-    Exchange e = ask(p, chat("q", true));
+    MutableExchange e = ask(p, chat("q", true));
     List<SseEvent> events = AnswerFormatsTest.stream("Par", "is.");
     assertThat(answerStream(p, e, events)).isEqualTo(events);
     assertThat(e.response().headers().get("x-cache")).isEqualTo("miss");
@@ -199,7 +201,7 @@ class SemanticCacheProcessorTest {
   @Test
   void streamBufferedByTheServerIsStoredToo() throws Exception {
     SemanticCacheProcessor p = cache(Mode.EXACT);
-    Exchange e = ask(p, chat("q", true));
+    MutableExchange e = ask(p, chat("q", true));
     StringBuilder wire = new StringBuilder();
     AnswerFormatsTest.stream("Paris.").forEach(ev -> wire.append(ev.toWire()));
     io.payloadprocessor.modules.testing.TestExchanges.respond(
@@ -214,7 +216,7 @@ class SemanticCacheProcessorTest {
     String img =
         "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":"
             + "[{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://x/a.png\"}}]}]}";
-    Exchange first = ask(p, img);
+    MutableExchange first = ask(p, img);
     answerJson(p, first, 200, completion("A cat."));
     assertThat(first.response().headers().get("x-cache")).isEqualTo("miss");
     assertThat(hitOf(ask(p, img)).headers().get("x-cache-similarity")).isEqualTo("1.0000");
@@ -224,7 +226,7 @@ class SemanticCacheProcessorTest {
   @Test
   void nonChatRequestsBypass() throws Exception {
     SemanticCacheProcessor p = cache(Mode.EXACT);
-    Exchange e = ask(p, "{\"model\":\"text-embedding-3-small\",\"input\":\"x\"}");
+    MutableExchange e = ask(p, "{\"model\":\"text-embedding-3-small\",\"input\":\"x\"}");
     answerJson(p, e, 200, "{\"data\":[]}");
     assertThat(e.response().headers().get("x-cache")).isEqualTo("bypass");
   }

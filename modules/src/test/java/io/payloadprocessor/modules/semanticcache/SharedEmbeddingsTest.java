@@ -5,15 +5,15 @@ import static io.payloadprocessor.modules.semanticcache.CacheHarness.chat;
 import static io.payloadprocessor.modules.testing.TestExchanges.post;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.payloadprocessor.config.ModuleConfigs;
 import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.modules.common.MiniLmModel;
 import io.payloadprocessor.modules.semanticcache.SemanticCacheProcessor.Mode;
 import io.payloadprocessor.modules.semanticrouter.SemanticRouterConfig;
 import io.payloadprocessor.modules.semanticrouter.SemanticRouterProcessor;
 import io.payloadprocessor.modules.store.MemoryStore;
+import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.spi.Execution;
-import io.payloadprocessor.spi.HttpMessage;
-import io.payloadprocessor.spi.ModuleConfigs;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

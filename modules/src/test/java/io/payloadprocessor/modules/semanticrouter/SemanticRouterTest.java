@@ -6,12 +6,12 @@ import static io.payloadprocessor.modules.ModuleTestSupport.post;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.payloadprocessor.config.ModuleConfigs;
 import io.payloadprocessor.modules.common.MiniLmEmbeddings;
+import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.Execution;
-import io.payloadprocessor.spi.HttpMessage;
-import io.payloadprocessor.spi.ModuleConfigs;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;

@@ -1,7 +1,7 @@
 package io.payloadprocessor.modules.testing;
 
+import io.payloadprocessor.runtime.SseParser;
 import io.payloadprocessor.spi.SseEvent;
-import io.payloadprocessor.spi.SseParser;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,8 +1,8 @@
 package io.payloadprocessor.modules.testing;
 
-import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +14,8 @@ public final class TestExchanges {
   private TestExchanges() {}
 
   /** A request; {@code headers} alternate name, value. */
-  public static Exchange request(String method, String path, String body, String... headers) {
+  public static MutableExchange request(
+      String method, String path, String body, String... headers) {
     Headers h = new Headers();
     h.set(":method", method);
     h.set(":path", path);
@@ -27,25 +28,25 @@ public final class TestExchanges {
       h.set(headers[i], headers[i + 1]);
     }
     byte[] bytes = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
-    return new Exchange(
+    return new MutableExchange(
         UUID.randomUUID().toString(), new HttpMessage(h, bytes, body != null), Map.of());
   }
 
-  public static Exchange post(String path, String body, String... headers) {
+  public static MutableExchange post(String path, String body, String... headers) {
     return request("POST", path, body, headers);
   }
 
   /** Applies a Continue outcome's mutation to the request; fails on any other outcome. */
-  public static Mutation applyToRequest(Exchange exchange, Outcome outcome) {
+  public static Mutation applyToRequest(MutableExchange exchange, Outcome outcome) {
     if (!(outcome instanceof Outcome.Continue c)) {
       throw new AssertionError("expected Continue, got " + outcome);
     }
-    c.mutation().applyTo(exchange.mutableRequest());
+    exchange.mutableRequest().apply(c.mutation());
     return c.mutation();
   }
 
   /** Sets the upstream's response; {@code headers} alternate name, value. */
-  public static void respond(Exchange exchange, int status, String body, String... headers) {
+  public static void respond(MutableExchange exchange, int status, String body, String... headers) {
     Headers h = new Headers();
     h.set(":status", Integer.toString(status));
     for (int i = 0; i < headers.length; i += 2) {
@@ -56,11 +57,11 @@ public final class TestExchanges {
   }
 
   /** Applies a Continue outcome's mutation to the response and returns it. */
-  public static Mutation applyToResponse(Exchange exchange, Outcome outcome) {
+  public static Mutation applyToResponse(MutableExchange exchange, Outcome outcome) {
     if (!(outcome instanceof Outcome.Continue c)) {
       throw new AssertionError("expected Continue, got " + outcome);
     }
-    c.mutation().applyTo(exchange.mutableResponse());
+    exchange.mutableResponse().apply(c.mutation());
     return c.mutation();
   }
 

@@ -9,15 +9,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.payloadprocessor.modules.ModuleTestSupport;
 import io.payloadprocessor.modules.testing.SseChunks;
+import io.payloadprocessor.runtime.MutableExchange;
+import io.payloadprocessor.runtime.SseParser;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
-import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
 import io.payloadprocessor.spi.SseEvent;
-import io.payloadprocessor.spi.SseParser;
 import io.payloadprocessor.spi.SseStreamProcessor;
 import io.payloadprocessor.spi.StreamStep;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -106,8 +106,8 @@ class UsageMeteringTest {
     return json(post(path, "{}"), body);
   }
 
-  private Map<String, Object> json(Exchange request, String body) throws Exception {
-    Exchange ex = withResponse(request, "application/json", body);
+  private Map<String, Object> json(MutableExchange request, String body) throws Exception {
+    MutableExchange ex = withResponse(request, "application/json", body);
     return usage(mutation(processor.onResponse(ex)).metadata());
   }
 
@@ -120,8 +120,9 @@ class UsageMeteringTest {
    * does; checks that every event came back as the same object (so its bytes are the upstream's)
    * and returns the usage metadata emitted at the end.
    */
-  private Map<String, Object> stream(Exchange request, String sse, int... cuts) throws Exception {
-    Exchange ex = withResponse(request, "text/event-stream", "");
+  private Map<String, Object> stream(MutableExchange request, String sse, int... cuts)
+      throws Exception {
+    MutableExchange ex = withResponse(request, "text/event-stream", "");
     SseStreamProcessor s = processor.openSseStream(ex);
     byte[] bytes = sse.getBytes(StandardCharsets.UTF_8);
     List<SseEvent> in = SseChunks.parse(bytes, cuts);
@@ -142,7 +143,7 @@ class UsageMeteringTest {
     assertThat(end.emit()).isEmpty();
     assertThat(out.toByteArray()).isEqualTo(bytes);
     // The same stream buffered whole gives the same usage.
-    Exchange buffered = withResponse(request, "text/event-stream", sse);
+    MutableExchange buffered = withResponse(request, "text/event-stream", sse);
     Outcome whole = processor.onResponse(buffered);
     assertThat(usage(mutation(whole).metadata())).isEqualTo(usage(end.metadata()));
     assertThat(mutation(whole).body()).isNull();
@@ -372,14 +373,16 @@ class UsageMeteringTest {
   @Test
   void withoutAResponseModelTheRequestsModelAsRoutedIsUsed() throws Exception {
     String noModel = "{\"id\":\"x\",\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}";
-    Exchange ex = post("/v1/chat/completions", "{\"model\":\"client-asked\",\"messages\":[]}");
+    MutableExchange ex =
+        post("/v1/chat/completions", "{\"model\":\"client-asked\",\"messages\":[]}");
     // A routing step earlier in the pipeline rewrote the model.
     ex.mutableRequest().replaceJson(configJson("{\"model\":\"gpt-4o\",\"messages\":[]}"));
     assertThat(json(ex, noModel))
         .isEqualTo(
             expected("input_tokens", 1, "output_tokens", 2, "total_tokens", 3, "model", "gpt-4o"));
     String sse = "data: {\"choices\":[],\"usage\":{\"total_tokens\":4}}\n\ndata: [DONE]\n\n";
-    Exchange streamed = post("/v1/chat/completions", "{\"model\":\"gpt-4o\",\"stream\":true}");
+    MutableExchange streamed =
+        post("/v1/chat/completions", "{\"model\":\"gpt-4o\",\"stream\":true}");
     assertThat(stream(streamed, sse)).isEqualTo(expected("total_tokens", 4, "model", "gpt-4o"));
     // Neither names one: no model at all, not a made-up name.
     assertThat(json(post("/v1/chat/completions", "{\"messages\":[]}"), noModel))
@@ -401,7 +404,8 @@ class UsageMeteringTest {
 
   @Test
   void bufferedStreamIsMeteredToo() throws Exception {
-    Exchange ex = withResponse(post("/v1/messages", "{}"), "text/event-stream", ANTHROPIC_SSE);
+    MutableExchange ex =
+        withResponse(post("/v1/messages", "{}"), "text/event-stream", ANTHROPIC_SSE);
     assertThat(usage(mutation(processor.onResponse(ex)).metadata()))
         .containsEntry("total_tokens", 45L)
         .containsEntry("model", "claude-haiku");
@@ -520,7 +524,8 @@ class UsageMeteringTest {
   @Test
   void unreadableSuccessfulJsonIsABodyErrorForTheFailureMode() {
     for (String type : new String[] {"application/json", "application/vnd.api+json", ""}) {
-      Exchange ex = withResponse(post("/v1/chat/completions", "{}"), type, "invalid-sk-secret");
+      MutableExchange ex =
+          withResponse(post("/v1/chat/completions", "{}"), type, "invalid-sk-secret");
       assertThatThrownBy(() -> processor.onResponse(ex))
           .as(type)
           .isInstanceOfSatisfying(
@@ -531,7 +536,7 @@ class UsageMeteringTest {
                 assertThat(e.getMessage()).doesNotContain("secret").contains("200");
               });
     }
-    Exchange stream =
+    MutableExchange stream =
         withResponse(
             post("/v1/chat/completions", "{}"),
             "text/event-stream",
@@ -544,17 +549,19 @@ class UsageMeteringTest {
   @Test
   void responseWithoutUsageOrNotOursToReadIsNotMetered() throws Exception {
     // Another type that is not JSON (plain-text transcription, audio): nothing to meter.
-    Exchange text = withResponse(post("/v1/audio/transcriptions", "{}"), "text/plain", "oops");
+    MutableExchange text =
+        withResponse(post("/v1/audio/transcriptions", "{}"), "text/plain", "oops");
     assertThat(mutation(processor.onResponse(text)).isEmpty()).isTrue();
     // An error response the upstream did not write as JSON: passed on as it is.
-    Exchange error = withResponse(post("/v1/chat/completions", "{}"), "application/json", "<html>");
+    MutableExchange error =
+        withResponse(post("/v1/chat/completions", "{}"), "application/json", "<html>");
     error.mutableResponse().headers().set(":status", "503");
     assertThat(mutation(processor.onResponse(error)).isEmpty()).isTrue();
-    Exchange noUsage =
+    MutableExchange noUsage =
         withResponse(post("/v1/chat/completions", "{}"), "application/json", "{\"id\":1}");
     assertThat(mutation(processor.onResponse(noUsage)).isEmpty()).isTrue();
     // JSON sent as another type is still read: content type is not a way around metering.
-    Exchange mislabelled =
+    MutableExchange mislabelled =
         withResponse(
             post("/v1/chat/completions", "{}"), "text/plain", "{\"usage\":{\"total_tokens\":9}}");
     assertThat(usage(mutation(processor.onResponse(mislabelled)).metadata()))

@@ -1,8 +1,8 @@
 package io.payloadprocessor.server.batch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.server.config.PipelineLoader;
-import io.payloadprocessor.spi.HttpMessage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -3,7 +3,7 @@ package io.payloadprocessor.server.batch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.payloadprocessor.proto.v1.Rejection;
-import io.payloadprocessor.spi.HttpMessage;
+import io.payloadprocessor.runtime.HttpMessage;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;

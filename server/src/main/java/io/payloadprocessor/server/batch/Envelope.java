@@ -2,8 +2,8 @@ package io.payloadprocessor.server.batch;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.spi.Direction;
-import io.payloadprocessor.spi.HttpMessage;
 import java.io.IOException;
 
 /**

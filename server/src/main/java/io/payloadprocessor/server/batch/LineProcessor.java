@@ -5,16 +5,16 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.payloadprocessor.proto.v1.Rejection;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.server.pipeline.PipelineRunner;
 import io.payloadprocessor.server.pipeline.PipelineRunner.BodyState;
+import io.payloadprocessor.server.pipeline.Rejections;
 import io.payloadprocessor.server.pipeline.Step;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.Direction;
-import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
-import io.payloadprocessor.spi.Rejections;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -94,7 +94,8 @@ final class LineProcessor {
     } catch (RuntimeException e) {
       // As the server does: an internal error rejects this one exchange, never the whole run.
       log.error("internal error on line {} ({})", n, customId, e);
-      Exchange ex = new Exchange(customId, new HttpMessage(new Headers(), null, false), Map.of());
+      MutableExchange ex =
+          new MutableExchange(customId, new HttpMessage(new Headers(), null, false), Map.of());
       return rejected(
           n,
           customId,
@@ -131,7 +132,7 @@ final class LineProcessor {
     byte[] original = message.rawBody();
     h.set("content-length", Integer.toString(original.length));
     h.set("x-request-id", customId);
-    Exchange exchange = new Exchange(customId, message, Map.of());
+    MutableExchange exchange = new MutableExchange(customId, message, Map.of());
     return run(n, raw, root, root, customId, exchange, message, body, original);
   }
 
@@ -163,7 +164,8 @@ final class LineProcessor {
     rq.set(":method", "POST");
     rq.set(":path", options.resultsPath());
     rq.set("x-request-id", customId);
-    Exchange exchange = new Exchange(customId, new HttpMessage(rq, null, false), Map.of());
+    MutableExchange exchange =
+        new MutableExchange(customId, new HttpMessage(rq, null, false), Map.of());
     Headers h = new Headers();
     h.set(":status", Integer.toString(status.asInt()));
     h.set("content-type", "application/json");
@@ -188,7 +190,7 @@ final class LineProcessor {
       ObjectNode root,
       ObjectNode holder,
       String customId,
-      Exchange exchange,
+      MutableExchange exchange,
       HttpMessage message,
       JsonNode body,
       byte[] original) {

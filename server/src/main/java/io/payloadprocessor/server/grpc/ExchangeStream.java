@@ -14,6 +14,8 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.server.ServerContext;
 import io.payloadprocessor.server.pipeline.PipelineRunner;
 import io.payloadprocessor.server.pipeline.PipelineRunner.BodyState;
@@ -21,9 +23,7 @@ import io.payloadprocessor.server.pipeline.Step;
 import io.payloadprocessor.server.pipeline.StreamRun;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.Direction;
-import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Processor;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayDeque;
@@ -112,7 +112,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   private BodySendMode requestMode = BodySendMode.NONE;
   private BodySendMode responseMode = BodySendMode.NONE;
   private List<Step> steps = List.of();
-  private Exchange exchange;
+  private MutableExchange exchange;
   private boolean finished;
   private boolean closed;
   private final Side request = new Side(Direction.REQUEST);
@@ -318,10 +318,11 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   }
 
   /** The exchange, created from whatever came first (request headers may be SKIPped). */
-  private Exchange exchange() {
+  private MutableExchange exchange() {
     if (exchange == null) {
       exchange =
-          new Exchange(newRequestId(), new HttpMessage(new Headers(), null, false), streamMetadata);
+          new MutableExchange(
+              newRequestId(), new HttpMessage(new Headers(), null, false), streamMetadata);
     }
     return exchange;
   }
@@ -369,7 +370,8 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     if (side.dir == Direction.REQUEST) {
       String id = io.payloadprocessor.logging.RequestIds.validOrNull(headers.get("x-request-id"));
       exchange =
-          new Exchange(id == null || id.isEmpty() ? newRequestId() : id, message, streamMetadata);
+          new MutableExchange(
+              id == null || id.isEmpty() ? newRequestId() : id, message, streamMetadata);
     } else {
       exchange().setResponse(message);
     }

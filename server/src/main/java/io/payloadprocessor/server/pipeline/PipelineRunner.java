@@ -2,6 +2,8 @@ package io.payloadprocessor.server.pipeline;
 
 import io.payloadprocessor.modules.common.RateLimitedLog;
 import io.payloadprocessor.proto.v1.Rejection;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.server.ServerMetrics;
 import io.payloadprocessor.server.pipeline.StepScheduler.TimedTask;
 import io.payloadprocessor.spi.BackendException;
@@ -11,11 +13,9 @@ import io.payloadprocessor.spi.Direction;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Execution;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
-import io.payloadprocessor.spi.Rejections;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -211,13 +211,13 @@ public final class PipelineRunner {
 
   /** Starts the request parts of {@code steps}, mutating the exchange's request in place. */
   public CompletableFuture<Result> startRequest(
-      Exchange exchange, List<Step> steps, BodyState body) {
+      MutableExchange exchange, List<Step> steps, BodyState body) {
     return new Run(exchange, steps, Call.REQUEST, body).start();
   }
 
   /** Starts the response parts of {@code steps}, mutating the exchange's response in place. */
   public CompletableFuture<Result> startResponse(
-      Exchange exchange, List<Step> steps, BodyState body) {
+      MutableExchange exchange, List<Step> steps, BodyState body) {
     return new Run(exchange, steps, Call.RESPONSE, body).start();
   }
 
@@ -225,17 +225,18 @@ public final class PipelineRunner {
    * Runs {@link Processor#onSseHeaders} of the stream steps of an event-stream response, before its
    * first event, with the same timeout, failure-mode and rejection rules.
    */
-  public CompletableFuture<Result> startSseHeaders(Exchange exchange, List<Step> streamSteps) {
+  public CompletableFuture<Result> startSseHeaders(
+      MutableExchange exchange, List<Step> streamSteps) {
     return new Run(exchange, streamSteps, Call.SSE_HEADERS, BodyState.ABSENT).start();
   }
 
   /** {@link #startRequest}, waiting for the result: for callers that may block (batch). */
-  public Result runRequest(Exchange exchange, List<Step> steps, BodyState body) {
+  public Result runRequest(MutableExchange exchange, List<Step> steps, BodyState body) {
     return startRequest(exchange, steps, body).join();
   }
 
   /** {@link #startResponse}, waiting for the result: for callers that may block (batch). */
-  public Result runResponse(Exchange exchange, List<Step> steps, BodyState body) {
+  public Result runResponse(MutableExchange exchange, List<Step> steps, BodyState body) {
     return startResponse(exchange, steps, body).join();
   }
 
@@ -280,7 +281,7 @@ public final class PipelineRunner {
   private record Attempt(int index, Step step, CompletableFuture<Raw> raw, Runnable cancel) {}
 
   private final class Run {
-    private final Exchange exchange;
+    private final MutableExchange exchange;
     private final List<Step> steps;
     private final Call call;
     private final BodyState body;
@@ -293,7 +294,7 @@ public final class PipelineRunner {
     private List<String> shed;
     private int next;
 
-    Run(Exchange exchange, List<Step> steps, Call call, BodyState body) {
+    Run(MutableExchange exchange, List<Step> steps, Call call, BodyState body) {
       this.exchange = exchange;
       this.steps = steps;
       this.call = call;
@@ -356,7 +357,7 @@ public final class PipelineRunner {
           Outcome outcome = settle(head.step(), head.raw().join());
           if (outcome instanceof Outcome.Continue c) {
             Mutation m = c.mutation();
-            m.applyTo(message);
+            message.apply(m);
             metadata.putAll(m.metadata());
             // PreRouting header changes are what routing looks at: ask Envoy to re-pick the route.
             clearRouteCache |=

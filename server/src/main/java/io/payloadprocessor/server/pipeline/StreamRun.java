@@ -1,13 +1,12 @@
 package io.payloadprocessor.server.pipeline;
 
 import io.payloadprocessor.proto.v1.Rejection;
+import io.payloadprocessor.runtime.SseParser;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.Direction;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Outcome;
-import io.payloadprocessor.spi.Rejections;
 import io.payloadprocessor.spi.SseEvent;
-import io.payloadprocessor.spi.SseParser;
 import io.payloadprocessor.spi.SseStreamProcessor;
 import io.payloadprocessor.spi.StreamStep;
 import java.io.ByteArrayOutputStream;

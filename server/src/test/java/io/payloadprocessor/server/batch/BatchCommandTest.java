@@ -6,8 +6,8 @@ import static io.payloadprocessor.server.batch.BatchTestSupport.write;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.server.cli.Main;
-import io.payloadprocessor.spi.HttpMessage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.server.pipeline.FailureMode;
 import io.payloadprocessor.server.pipeline.Pipeline;
 import io.payloadprocessor.server.pipeline.Stage;
@@ -13,7 +14,6 @@ import io.payloadprocessor.server.pipeline.Step;
 import io.payloadprocessor.server.pipeline.TargetRef;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Execution;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;

@@ -3,12 +3,12 @@ package io.payloadprocessor.server.batch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.server.config.LoadResult;
 import io.payloadprocessor.server.config.PipelineLoader;
 import io.payloadprocessor.server.extprocess.BackendChannels;
 import io.payloadprocessor.server.extprocess.ExtProcessBuilders;
 import io.payloadprocessor.server.pipeline.Pipeline;
-import io.payloadprocessor.spi.HttpMessage;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -3,6 +3,8 @@ package io.payloadprocessor.server.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.server.ServerMetrics;
 import io.payloadprocessor.server.pipeline.PipelineRunner.BodyState;
 import io.payloadprocessor.spi.BackendException;
@@ -10,7 +12,6 @@ import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Execution;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
@@ -73,11 +74,11 @@ class PipelineRunnerTest {
         p);
   }
 
-  private static Exchange exchange(String body) {
+  private static MutableExchange exchange(String body) {
     Headers h = new Headers().set(":method", "POST").set(":path", "/v1/chat/completions");
     h.set("x-client", "1");
     byte[] b = body == null ? null : body.getBytes(StandardCharsets.UTF_8);
-    return new Exchange("req-1", new HttpMessage(h, b, body != null), Map.of());
+    return new MutableExchange("req-1", new HttpMessage(h, b, body != null), Map.of());
   }
 
   private static Fn setHeader(String name, String value) {
@@ -105,7 +106,7 @@ class PipelineRunnerTest {
             },
             false,
             false);
-    Exchange ex = exchange("{}");
+    MutableExchange ex = exchange("{}");
     PipelineRunner.Result r =
         runner.runRequest(
             ex,
@@ -142,7 +143,7 @@ class PipelineRunnerTest {
   @Test
   void rejectionStopsThePipelineWithTheRecord() throws Exception {
     Fn deny = new Fn(e -> Outcome.reject(Block.of(403, "denied", "no")), false, false);
-    Exchange ex = exchange("{}");
+    MutableExchange ex = exchange("{}");
     PipelineRunner.Result r =
         runner.runRequest(
             ex,
@@ -163,7 +164,7 @@ class PipelineRunnerTest {
 
   @Test
   void inlineTimeoutRejectsWhenFailClosedAndDiscardsTheMutation() {
-    Exchange ex = exchange("{}");
+    MutableExchange ex = exchange("{}");
     PipelineRunner.Result r =
         runner.runRequest(
             ex,
@@ -175,7 +176,7 @@ class PipelineRunnerTest {
 
   @Test
   void blockingTimeoutIsEnforcedWithoutWaitingForTheProcessor() {
-    Exchange ex = exchange("{}");
+    MutableExchange ex = exchange("{}");
     long t0 = System.nanoTime();
     PipelineRunner.Result r =
         runner.runRequest(
@@ -193,7 +194,7 @@ class PipelineRunnerTest {
 
   @Test
   void budgetExhaustionFailsEachRemainingStepByItsOwnMode() {
-    Exchange ex = exchange("{}");
+    MutableExchange ex = exchange("{}");
     PipelineRunner.Result r =
         runner.runRequest(
             ex,
@@ -272,7 +273,7 @@ class PipelineRunnerTest {
   void bodyReadersAreSkippedWithoutABodyAndFailWhenEnvoyWithholdsIt() {
     Fn reader =
         new Fn(e -> Outcome.proceed(Mutation.create().setHeader("x-read", "1")), true, false);
-    Exchange get = exchange(null);
+    MutableExchange get = exchange(null);
     assertThat(
             runner.runRequest(
                 get, List.of(step("r", FailureMode.FAIL_CLOSED, 100, reader)), BodyState.ABSENT))
@@ -405,7 +406,7 @@ class PipelineRunnerTest {
   void aConcurrentStepWhoseInputChangedRunsAgainOnTheChangedMessage() {
     AsyncStep first = new AsyncStep("x-flag", true);
     AsyncStep second = new AsyncStep("x-flag", true);
-    Exchange ex = exchange("{}");
+    MutableExchange ex = exchange("{}");
     CompletableFuture<PipelineRunner.Result> f =
         runner.startRequest(
             ex,
@@ -467,7 +468,7 @@ class PipelineRunnerTest {
               "InProcess",
               setHeader("x-extra", "1"),
               true);
-      Exchange ex = exchange("{}");
+      MutableExchange ex = exchange("{}");
       PipelineRunner.Result result =
           r.runRequest(
               ex,
@@ -486,7 +487,7 @@ class PipelineRunnerTest {
   @Test
   void aHeaderValueOverTheCapFailsTheStep() {
     String big = "a".repeat(PipelineRunner.DEFAULT_MAX_HEADER_VALUE_BYTES + 1);
-    Exchange ex = exchange("{}");
+    MutableExchange ex = exchange("{}");
     PipelineRunner.Result r =
         runner.runRequest(
             ex,
@@ -544,7 +545,7 @@ class PipelineRunnerTest {
             throw new IllegalStateException("broken");
           }
         };
-    Exchange ex = exchange("{}");
+    MutableExchange ex = exchange("{}");
     ex.setResponse(new HttpMessage(new Headers().set(":status", "200"), null, true));
     PipelineRunner.Result closed =
         runner.startSseHeaders(ex, List.of(step("s", FailureMode.FAIL_CLOSED, 100, broken))).join();

@@ -2,11 +2,12 @@ package io.payloadprocessor.server.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.server.ServerMetrics;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
 import io.payloadprocessor.spi.SseEvent;
@@ -61,8 +62,8 @@ class StreamRunTest {
       };
 
   private StreamRun stream() {
-    Exchange ex =
-        new Exchange(
+    MutableExchange ex =
+        new MutableExchange(
             "r",
             new HttpMessage(new Headers().set(":path", "/v1/chat/completions"), null, false),
             Map.of());

@@ -1,10 +1,11 @@
-package io.payloadprocessor.spi;
+package io.payloadprocessor.runtime;
 
 import static io.payloadprocessor.modules.testing.SseChunks.parse;
 import static io.payloadprocessor.modules.testing.SseChunks.wire;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.payloadprocessor.spi.SseEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;

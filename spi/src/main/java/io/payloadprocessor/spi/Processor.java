@@ -3,6 +3,7 @@ package io.payloadprocessor.spi;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One processor of a pipeline: a stateless, thread-safe singleton built from its config. The runner
@@ -84,7 +85,7 @@ public interface Processor {
    * processor cannot work on a stream event by event (it then gets the whole body in {@link
    * #onResponse}, and the server buffers the stream).
    */
-  default SseStreamProcessor openSseStream(Exchange exchange) {
+  default @Nullable SseStreamProcessor openSseStream(Exchange exchange) {
     return null;
   }
 

@@ -1,8 +1,11 @@
-package io.payloadprocessor.spi;
+package io.payloadprocessor.server.pipeline;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.payloadprocessor.proto.v1.Rejection;
+import io.payloadprocessor.spi.Block;
+import io.payloadprocessor.spi.Direction;
+import io.payloadprocessor.spi.SseEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;

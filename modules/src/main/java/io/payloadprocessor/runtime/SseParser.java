@@ -1,5 +1,6 @@
-package io.payloadprocessor.spi;
+package io.payloadprocessor.runtime;
 
+import io.payloadprocessor.spi.SseEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;

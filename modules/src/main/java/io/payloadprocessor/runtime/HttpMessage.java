@@ -1,4 +1,4 @@
-package io.payloadprocessor.spi;
+package io.payloadprocessor.runtime;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -8,6 +8,10 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.payloadprocessor.spi.BodyException;
+import io.payloadprocessor.spi.Headers;
+import io.payloadprocessor.spi.MessageView;
+import io.payloadprocessor.spi.Mutation;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -119,6 +123,21 @@ public final class HttpMessage implements MessageView {
       throw new IllegalStateException("cannot serialise JSON", e);
     }
     this.json = tree;
+  }
+
+  /** Applies a processor's mutation (removes, then sets, then the body). */
+  public void apply(Mutation mutation) {
+    for (String name : mutation.removeHeaders()) {
+      headers.remove(name);
+    }
+    mutation.setHeaders().forEach(headers::set);
+    JsonNode tree = mutation.json();
+    byte[] bytes = mutation.body();
+    if (tree != null) {
+      replaceJson(tree);
+    } else if (bytes != null) {
+      replaceBody(bytes);
+    }
   }
 
   @Override

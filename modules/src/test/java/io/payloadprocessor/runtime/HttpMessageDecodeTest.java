@@ -1,8 +1,9 @@
-package io.payloadprocessor.spi;
+package io.payloadprocessor.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.payloadprocessor.spi.BodyException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,45 +1,50 @@
-package io.payloadprocessor.spi;
+package io.payloadprocessor.runtime;
 
+import io.payloadprocessor.spi.Exchange;
+import io.payloadprocessor.spi.Headers;
+import io.payloadprocessor.spi.MessageView;
 import java.util.Collections;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
- * One HTTP request/response as seen through one ext_proc stream. Processors are stateless
- * singletons; anything they must carry from the request to the response of the same exchange (a
- * cache key, a session id) goes into {@link #attributes()}, keyed by the processor's name.
+ * The runner's side of an {@link Exchange}: the mutable messages, and the setters the state machine
+ * calls as Envoy's messages arrive. Processors receive it as an {@link Exchange} and cannot reach
+ * these.
  */
-public final class Exchange {
+public final class MutableExchange implements Exchange {
   private final String requestId;
   private final HttpMessage request;
-  private volatile HttpMessage response;
+  private volatile @Nullable HttpMessage response;
   private final Map<String, String> routeMetadata;
   private final Map<String, Object> attributes = new ConcurrentHashMap<>();
   private final Map<String, Object> envoyAttributes = new ConcurrentHashMap<>();
-  private volatile Headers requestTrailers;
-  private volatile Headers responseTrailers;
+  private volatile @Nullable Headers requestTrailers;
+  private volatile @Nullable Headers responseTrailers;
 
-  public Exchange(String requestId, HttpMessage request, Map<String, String> routeMetadata) {
+  public MutableExchange(String requestId, HttpMessage request, Map<String, String> routeMetadata) {
     this.requestId = requestId;
     this.request = request;
     this.routeMetadata = Map.copyOf(routeMetadata);
   }
 
-  /** The x-request-id Envoy sent, or one the server generated. */
+  @Override
   public String requestId() {
     return requestId;
   }
 
+  @Override
   public MessageView request() {
     return request;
   }
 
-  /** The response, or null while the request is being processed. */
-  public MessageView response() {
+  @Override
+  public @Nullable MessageView response() {
     return response;
   }
 
-  /** The response status from {@code :status}, or 0 before the response. */
+  @Override
   public int responseStatus() {
     HttpMessage r = response;
     if (r == null) {
@@ -53,23 +58,23 @@ public final class Exchange {
     }
   }
 
-  /** gRPC initial metadata Envoy sent on the stream (lower-case keys), e.g. the route name. */
+  @Override
   public Map<String, String> routeMetadata() {
     return routeMetadata;
   }
 
-  /** Per-exchange scratch space shared between a processor's request and response parts. */
+  @Override
   public Map<String, Object> attributes() {
     return attributes;
   }
 
-  /** The mutable request, for the runner only. */
+  /** The mutable request. */
   public HttpMessage mutableRequest() {
     return request;
   }
 
-  /** The mutable response, for the runner only. */
-  public HttpMessage mutableResponse() {
+  /** The mutable response, or null before the response. */
+  public @Nullable HttpMessage mutableResponse() {
     return response;
   }
 
@@ -77,12 +82,7 @@ public final class Exchange {
     this.response = response;
   }
 
-  /**
-   * The attributes Envoy sent for this exchange (the ext_proc filter's {@code request_attributes}
-   * and {@code response_attributes}), by attribute name, e.g. {@code source.address} to {@code
-   * "192.0.2.7:50432"}, {@code connection.mtls} to {@code true}. Values are as the protobuf Struct
-   * carried them: String, Double (every number), Boolean, List or Map. Empty when Envoy sends none.
-   */
+  @Override
   public Map<String, Object> envoyAttributes() {
     return Collections.unmodifiableMap(envoyAttributes);
   }
@@ -100,7 +100,7 @@ public final class Exchange {
         });
   }
 
-  /** The request trailers, empty when there are none or they have not arrived. Read-only. */
+  @Override
   public Headers requestTrailers() {
     Headers t = requestTrailers;
     return t == null ? new Headers() : t;
@@ -111,7 +111,7 @@ public final class Exchange {
     this.requestTrailers = trailers;
   }
 
-  /** The response trailers, empty when there are none or they have not arrived. Read-only. */
+  @Override
   public Headers responseTrailers() {
     Headers t = responseTrailers;
     return t == null ? new Headers() : t;

@@ -3,7 +3,8 @@ package io.payloadprocessor.spi;
 /**
  * A processor's decision to block, before the runner adds who and where (processor name, phase,
  * request id) to make the full rejection record. {@code message} must never repeat the offending
- * content.
+ * content. The constructor takes null for {@code rule} (none: "") and for {@code type} (the OpenAI
+ * error type of the status, {@link #defaultType}); the record's fields are never null.
  */
 public record Block(
     int status, String reason, String rule, String message, boolean retryable, String type) {

@@ -2,13 +2,14 @@ package io.payloadprocessor.spi;
 
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a stream processor releases after one event: the events to pass on now (possibly none while
- * it holds text back), or a block that ends the stream with an in-band error. Metadata is merged
- * into the exchange's dynamic metadata.
+ * it holds text back), or a block ({@link #block()}, null when the stream goes on) that ends the
+ * stream with an in-band error. Metadata is merged into the exchange's dynamic metadata.
  */
-public record StreamStep(List<SseEvent> emit, Block block, Map<String, Object> metadata) {
+public record StreamStep(List<SseEvent> emit, @Nullable Block block, Map<String, Object> metadata) {
 
   public static StreamStep pass(SseEvent event) {
     return new StreamStep(List.of(event), null, Map.of());

@@ -3,13 +3,15 @@ package io.payloadprocessor.spi;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
- * One piece of a server-sent-event stream, as {@link SseParser} cuts it: either an <b>event</b>
- * (optional {@code event} type and {@code id}, and its data, multi-line data joined with "\n" as
- * the SSE specification assembles it), or the <b>bytes between events</b> ({@link #isEvent()}
- * false: blank lines, comments, fields of an event that has no data), which carry nothing a
- * processor reads and are handed on only so that the stream can be written back exactly as it came.
+ * One piece of a server-sent-event stream, as the server's SSE parser cuts it: either an
+ * <b>event</b> (optional {@code event} type and {@code id}, and its data, multi-line data joined
+ * with "\n" as the SSE specification assembles it), or the <b>bytes between events</b> ({@link
+ * #isEvent()} false: blank lines, comments, fields of an event that has no data), which carry
+ * nothing a processor reads and are handed on only so that the stream can be written back exactly
+ * as it came.
  *
  * <p>Byte fidelity: a parsed piece keeps the bytes it was cut from, and {@link #toWireBytes()}
  * returns them unchanged (field spacing, CRLF, CR or LF line ends, comments inside the event, and a
@@ -25,20 +27,25 @@ import java.util.Objects;
 public final class SseEvent {
   private static final byte[] NONE = new byte[0];
 
-  private final String event;
+  private final @Nullable String event;
   private final String data;
-  private final String id;
+  private final @Nullable String id;
   private final boolean isEvent;
 
   /** The bytes this piece was parsed from, or null when it is written in canonical framing. */
-  private final byte[] wire;
+  private final byte @Nullable [] wire;
 
   /** An event written in canonical framing. */
-  public SseEvent(String event, String data, String id) {
+  public SseEvent(@Nullable String event, String data, @Nullable String id) {
     this(event, Objects.requireNonNull(data, "data"), id, true, null);
   }
 
-  private SseEvent(String event, String data, String id, boolean isEvent, byte[] wire) {
+  private SseEvent(
+      @Nullable String event,
+      String data,
+      @Nullable String id,
+      boolean isEvent,
+      byte @Nullable [] wire) {
     this.event = event;
     this.data = data;
     this.id = id;
@@ -51,18 +58,23 @@ public final class SseEvent {
     return new SseEvent(null, data, null);
   }
 
-  /** An event as parsed: {@code wire} is exactly the bytes it came as (the parser's copy). */
-  static SseEvent parsed(String event, String data, String id, byte[] wire) {
+  /**
+   * An event as a parser cut it: {@code wire} is exactly the bytes it came as (the parser's copy),
+   * and {@link #toWireBytes()} returns them. For SSE parsers; a processor builds events with the
+   * constructor or {@link #data(String)}.
+   */
+  public static SseEvent parsed(
+      @Nullable String event, String data, @Nullable String id, byte[] wire) {
     return new SseEvent(event, data, id, true, wire);
   }
 
-  /** Bytes between events, as parsed (not an event: no type, id or data). */
-  static SseEvent between(byte[] wire) {
+  /** Bytes between events, as a parser cut them (not an event: no type, id or data). */
+  public static SseEvent between(byte[] wire) {
     return new SseEvent(null, "", null, false, wire);
   }
 
   /** The {@code event} field, or null. */
-  public String event() {
+  public @Nullable String event() {
     return event;
   }
 
@@ -72,7 +84,7 @@ public final class SseEvent {
   }
 
   /** The {@code id} field, or null. */
-  public String id() {
+  public @Nullable String id() {
     return id;
   }
 
@@ -142,7 +154,7 @@ public final class SseEvent {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     if (!(o instanceof SseEvent)) {
       return false;
     }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An ordered HTTP header multimap with lower-case names, as Envoy hands headers to an external
@@ -54,7 +55,7 @@ public final class Headers {
   }
 
   /** The first value, or null. */
-  public String get(String name) {
+  public @Nullable String get(String name) {
     List<String> values = map.get(normalize(name));
     return values == null || values.isEmpty() ? null : values.get(0);
   }
@@ -66,7 +67,7 @@ public final class Headers {
   }
 
   /** Repeated values joined with "," (RFC 9110 field combination), or null. */
-  public String getJoined(String name) {
+  public @Nullable String getJoined(String name) {
     List<String> values = map.get(normalize(name));
     return values == null || values.isEmpty() ? null : String.join(",", values);
   }
@@ -89,7 +90,7 @@ public final class Headers {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     return o instanceof Headers && ((Headers) o).map.equals(map);
   }
 

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a processor wants changed. The runner applies it to the exchange before the next processor
@@ -15,8 +16,8 @@ import java.util.Map;
 public final class Mutation {
   private final Map<String, String> setHeaders = new LinkedHashMap<>();
   private final List<String> removeHeaders = new ArrayList<>();
-  private byte[] body;
-  private JsonNode json;
+  private byte @Nullable [] body;
+  private @Nullable JsonNode json;
   private final Map<String, Object> metadata = new LinkedHashMap<>();
   private boolean clearRouteCache;
 
@@ -73,12 +74,12 @@ public final class Mutation {
   }
 
   /** Replacement body bytes, or null. */
-  public byte[] body() {
+  public byte @Nullable [] body() {
     return body;
   }
 
   /** Replacement JSON tree, or null. */
-  public JsonNode json() {
+  public @Nullable JsonNode json() {
     return json;
   }
 
@@ -97,19 +98,5 @@ public final class Mutation {
         && json == null
         && metadata.isEmpty()
         && !clearRouteCache;
-  }
-
-  /** Applies this mutation to a message (removes, then sets, then the body). */
-  public void applyTo(HttpMessage message) {
-    Headers headers = message.headers();
-    for (String name : removeHeaders) {
-      headers.remove(name);
-    }
-    setHeaders.forEach(headers::set);
-    if (json != null) {
-      message.replaceJson(json);
-    } else if (body != null) {
-      message.replaceBody(body);
-    }
   }
 }

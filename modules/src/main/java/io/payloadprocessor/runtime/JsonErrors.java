@@ -1,4 +1,4 @@
-package io.payloadprocessor.spi;
+package io.payloadprocessor.runtime;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;

@@ -1,4 +1,4 @@
-package io.payloadprocessor.spi;
+package io.payloadprocessor.config;
 
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
-import io.payloadprocessor.config.ConfigReader;
+import io.payloadprocessor.spi.ConfigException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
