@@ -1,14 +1,7 @@
 package io.payloadprocessor.server;
 
-import io.envoyproxy.envoy.config.core.v3.HeaderMap;
-import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
-import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
-import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
-import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
-import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
-import io.envoyproxy.envoy.service.ext_proc.v3.ProtocolConfiguration;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -21,8 +14,12 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.protobuf.services.HealthStatusManager;
-import io.grpc.stub.StreamObserver;
+import io.payloadprocessor.envoysim.EnvoyFilterConfig;
+import io.payloadprocessor.envoysim.EnvoySim;
+import io.payloadprocessor.envoysim.HttpRequest;
 import io.payloadprocessor.envoysim.PassThroughProcessor;
+import io.payloadprocessor.envoysim.Upstream;
+import io.payloadprocessor.envoysim.UpstreamResponse;
 import io.payloadprocessor.server.grpc.ExtProcService;
 import io.payloadprocessor.server.pipeline.Pipeline;
 import io.payloadprocessor.server.pipeline.PipelineRunner;
@@ -34,13 +31,11 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -227,20 +222,38 @@ public final class PayloadProcessorServer implements AutoCloseable {
               .build()
               .start();
       ch = InProcessChannelBuilder.forName(name).directExecutor().build();
-      ExternalProcessorGrpc.ExternalProcessorStub stub = ExternalProcessorGrpc.newStub(ch);
-      byte[] body =
-          ("{\"model\":\"warmup\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello, how are"
-                  + " you?\"}],\"stream\":false}")
-              .getBytes(StandardCharsets.UTF_8);
+      // The one Envoy client (tools' EnvoySim) drives the warm-up, BUFFERED both ways as the
+      // sample Envoy configs do.
+      EnvoySim envoy =
+          new EnvoySim(
+                  ch,
+                  EnvoyFilterConfig.builder()
+                      .processingMode(
+                          EnvoyFilterConfig.DEFAULT_MODE.toBuilder()
+                              .setRequestBodyMode(BodySendMode.BUFFERED)
+                              .setResponseBodyMode(BodySendMode.BUFFERED)
+                              .build())
+                      .messageTimeout(Duration.ofSeconds(5))
+                      .build())
+              .withTracing(false);
+      HttpRequest request =
+          HttpRequest.builder()
+              .header(":path", "/v1/chat/completions")
+              .header(":authority", "warmup")
+              .header("content-type", "application/json")
+              .header(WARMUP_HEADER, "true")
+              .body(
+                  "{\"model\":\"warmup\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello,"
+                      + " how are you?\"}],\"stream\":false}")
+              .build();
+      Upstream upstream =
+          Upstream.fixed(UpstreamResponse.ok("application/json", "{\"choices\":[]}"));
       for (int i = 0; i < exchanges; i++) {
-        warmExchange(stub, body);
+        envoy.exchange(request, upstream);
       }
       log.info("warm-up: {} exchanges in {} ms", exchanges, (System.nanoTime() - t0) / 1_000_000);
-    } catch (IOException | RuntimeException | InterruptedException e) {
+    } catch (IOException | RuntimeException e) {
       log.warn("warm-up failed (serving anyway): {}", e.toString());
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
     } finally {
       if (ch != null) {
         ch.shutdownNow();
@@ -249,76 +262,6 @@ public final class PayloadProcessorServer implements AutoCloseable {
         inproc.shutdownNow();
       }
     }
-  }
-
-  private static void warmExchange(ExternalProcessorGrpc.ExternalProcessorStub stub, byte[] body)
-      throws InterruptedException {
-    CountDownLatch done = new CountDownLatch(1);
-    StreamObserver<ProcessingRequest> req =
-        stub.process(
-            new StreamObserver<>() {
-              @Override
-              public void onNext(ProcessingResponse value) {}
-
-              @Override
-              public void onError(Throwable t) {
-                done.countDown();
-              }
-
-              @Override
-              public void onCompleted() {
-                done.countDown();
-              }
-            });
-    HeaderMap headers =
-        HeaderMap.newBuilder()
-            .addHeaders(header(":method", "POST"))
-            .addHeaders(header(":path", "/v1/chat/completions"))
-            .addHeaders(header(":authority", "warmup"))
-            .addHeaders(header("content-type", "application/json"))
-            .addHeaders(header("content-length", Integer.toString(body.length)))
-            .addHeaders(header(WARMUP_HEADER, "true"))
-            .build();
-    req.onNext(
-        ProcessingRequest.newBuilder()
-            .setProtocolConfig(
-                ProtocolConfiguration.newBuilder()
-                    .setRequestBodyMode(BodySendMode.BUFFERED)
-                    .setResponseBodyMode(BodySendMode.BUFFERED))
-            .setRequestHeaders(HttpHeaders.newBuilder().setHeaders(headers))
-            .build());
-    req.onNext(
-        ProcessingRequest.newBuilder()
-            .setRequestBody(
-                HttpBody.newBuilder()
-                    .setBody(com.google.protobuf.ByteString.copyFrom(body))
-                    .setEndOfStream(true))
-            .build());
-    HeaderMap respHeaders =
-        HeaderMap.newBuilder()
-            .addHeaders(header(":status", "200"))
-            .addHeaders(header("content-type", "application/json"))
-            .build();
-    req.onNext(
-        ProcessingRequest.newBuilder()
-            .setResponseHeaders(HttpHeaders.newBuilder().setHeaders(respHeaders))
-            .build());
-    req.onNext(
-        ProcessingRequest.newBuilder()
-            .setResponseBody(
-                HttpBody.newBuilder()
-                    .setBody(com.google.protobuf.ByteString.copyFromUtf8("{\"choices\":[]}"))
-                    .setEndOfStream(true))
-            .build());
-    req.onCompleted();
-    done.await(5, TimeUnit.SECONDS);
-  }
-
-  private static HeaderValue header(String k, String v) {
-    return HeaderValue.newBuilder()
-        .setKey(k)
-        .setRawValue(com.google.protobuf.ByteString.copyFromUtf8(v))
-        .build();
   }
 
   /** Builder; defaults match the CLI's. */

@@ -15,7 +15,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Drives an ext_proc server like many Envoy filters would: one bidi stream per simulated HTTP
- * exchange ({@link Exchange}), spread round-robin over a few HTTP/2 connections.
+ * exchange ({@link LoadExchange}), spread round-robin over a few HTTP/2 connections.
  *
  * <p>Two load models. Fixed rate (open model): exchanges are due at fixed intervals whatever the
  * server does, and latency is measured from when an exchange was due, so a server that stalls is
@@ -137,12 +137,12 @@ public final class LoadDriver {
   private void launch(long originNanos) {
     inFlight.incrementAndGet();
     ExternalProcessorStub stub = stubs.get(Math.floorMod(nextStub.getAndIncrement(), stubs.size()));
-    new Exchange(settings, messages, originNanos, this::completed)
+    new LoadExchange(settings, messages, originNanos, this::completed)
         .start(stub, settings.exchangeTimeout().toNanos());
   }
 
   private void completed(
-      long originNanos, long endNanos, Exchange.Result result, String errorKind) {
+      long originNanos, long endNanos, LoadExchange.Result result, String errorKind) {
     inFlight.decrementAndGet();
     if (measured(originNanos)) {
       stats.record(endNanos - originNanos, result, errorKind);

@@ -15,13 +15,13 @@ final class LoadStats {
   private final LongAdder errors = new LongAdder();
   private final Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
 
-  void record(long latency, Exchange.Result result, String errorKind) {
+  void record(long latency, LoadExchange.Result result, String errorKind) {
     switch (result) {
       case OK -> ok.increment();
       case IMMEDIATE -> immediate.increment();
       case ERROR -> error(errorKind);
     }
-    if (result != Exchange.Result.ERROR) {
+    if (result != LoadExchange.Result.ERROR) {
       latencyNanos.recordValue(Math.max(0, latency));
     }
   }

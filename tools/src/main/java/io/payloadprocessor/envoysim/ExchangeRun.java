@@ -5,6 +5,7 @@ import com.google.protobuf.Message;
 import com.google.protobuf.Struct;
 import com.google.protobuf.TextFormat;
 import com.google.protobuf.Value;
+import io.envoyproxy.envoy.config.core.v3.HeaderMap;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
@@ -93,8 +94,8 @@ final class ExchangeRun {
     boolean sendTrailers;
     BodySendMode bodyMode;
 
-    HeaderMap headers;
-    HeaderMap trailers;
+    HeaderList headers;
+    HeaderList trailers;
     boolean noBody;
     boolean completeBodyAvailable;
     boolean dataEndStreamSeen;
@@ -280,7 +281,7 @@ final class ExchangeRun {
    * scheme) and {@code x-request-id} (a UUID) when absent.
    */
   private static List<Header> connectionManagerHeaders(List<Header> headers) {
-    HeaderMap h = new HeaderMap(headers);
+    HeaderList h = new HeaderList(headers);
     if (!h.contains("x-forwarded-proto")) {
       String scheme = h.first(":scheme");
       h.add("x-forwarded-proto", (scheme == null ? "http" : scheme).getBytes(US_ASCII));
@@ -386,7 +387,7 @@ final class ExchangeRun {
 
   /** Filter::decodeHeaders / encodeHeaders. */
   private void onHeaders(Dir d, List<Header> headers, boolean endStream) {
-    d.headers = new HeaderMap(headers);
+    d.headers = new HeaderList(headers);
     d.noBody = endStream;
     if (config.observabilityMode()) {
       if (d.sendHeaders && openStream()) {
@@ -484,7 +485,7 @@ final class ExchangeRun {
 
   /** Filter::onTrailers. */
   private void onTrailers(Dir d, List<Header> trailers) {
-    d.trailers = new HeaderMap(trailers);
+    d.trailers = new HeaderList(trailers);
     if (processingComplete) {
       d.trailersAvailable = true;
       forwardTrailers(d);
@@ -599,9 +600,8 @@ final class ExchangeRun {
     return d.request ? b.setRequestTrailers(t) : b.setResponseTrailers(t);
   }
 
-  private static io.envoyproxy.envoy.config.core.v3.HeaderMap toProto(List<Header> headers) {
-    io.envoyproxy.envoy.config.core.v3.HeaderMap.Builder b =
-        io.envoyproxy.envoy.config.core.v3.HeaderMap.newBuilder();
+  private static HeaderMap toProto(List<Header> headers) {
+    HeaderMap.Builder b = HeaderMap.newBuilder();
     for (Header h : headers) {
       // Values only in raw_value; `value` left empty, as Envoy does.
       b.addHeaders(
@@ -1433,7 +1433,7 @@ final class ExchangeRun {
     }
     localReply = true;
     byte[] b = body == null ? new byte[0] : body;
-    HeaderMap h = new HeaderMap(List.of(Header.of(":status", Integer.toString(status))));
+    HeaderList h = new HeaderList(List.of(Header.of(":status", Integer.toString(status))));
     if (b.length > 0) {
       h.add("content-length", Integer.toString(b.length).getBytes(US_ASCII));
       h.add("content-type", "text/plain".getBytes(US_ASCII));

@@ -91,7 +91,7 @@ final class MutationRules {
    * @param replacing CONTINUE_AND_REPLACE: {@code :method} may then be changed
    * @param rejected counter of rejected mutations
    */
-  void apply(HeaderMutation mutation, HeaderMap headers, boolean replacing, AtomicLong rejected)
+  void apply(HeaderMutation mutation, HeaderList headers, boolean replacing, AtomicLong rejected)
       throws MutationFailure {
     if (mutation.getRemoveHeadersCount() > maxHeadersCount
         || mutation.getSetHeadersCount() > maxHeadersCount) {

@@ -7,10 +7,10 @@ import java.util.List;
  * A mutable ordered header map with Envoy's semantics: names lower-case, pseudo-headers kept ahead
  * of regular headers, {@code set} replaces every existing entry, {@code add} appends another.
  */
-final class HeaderMap {
+final class HeaderList {
   private final List<Header> entries = new ArrayList<>();
 
-  HeaderMap(List<Header> initial) {
+  HeaderList(List<Header> initial) {
     initial.forEach(h -> add(h.name(), h.rawValueUnsafe()));
   }
 

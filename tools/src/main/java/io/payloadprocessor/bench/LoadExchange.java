@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * (half-close, then cancel), so the server sees CANCELLED as it does behind Envoy. A {@code
  * mode_override} in a headers answer is honoured as with {@code allow_mode_override: true}.
  */
-final class Exchange implements ClientResponseObserver<ProcessingRequest, ProcessingResponse> {
+final class LoadExchange implements ClientResponseObserver<ProcessingRequest, ProcessingResponse> {
 
   /** How an exchange ended. */
   enum Result {
@@ -53,7 +53,8 @@ final class Exchange implements ClientResponseObserver<ProcessingRequest, Proces
    * @param originNanos where latency is measured from: the scheduled start (open model), so a
    *     server that falls behind is charged for the queueing it causes, or the actual start
    */
-  Exchange(LoadSettings settings, ExchangeMessages messages, long originNanos, Completion done) {
+  LoadExchange(
+      LoadSettings settings, ExchangeMessages messages, long originNanos, Completion done) {
     this.messages = messages;
     this.originNanos = originNanos;
     this.completion = done;
