@@ -106,10 +106,35 @@ public final class UserRegex {
     if (!caseInsensitive) {
       return text.contains(literal);
     }
-    if (!isAscii(text)) {
-      return true;
+    // One pass, no copy: a non-ASCII character anywhere sends the text to the engine.
+    char first = literal.charAt(0);
+    for (int i = 0, n = text.length(); i < n; i++) {
+      char c = text.charAt(i);
+      if (c >= 0x80) {
+        return true;
+      }
+      if (lowerAscii(c) == first && regionMatchesLower(text, i, literal)) {
+        return true;
+      }
     }
-    return text.toLowerCase(Locale.ROOT).contains(literal);
+    return false;
+  }
+
+  private static char lowerAscii(char c) {
+    return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+  }
+
+  /** Whether {@code text} at {@code at}, ASCII lower-cased, starts with {@code lower}. */
+  private static boolean regionMatchesLower(String text, int at, String lower) {
+    if (at + lower.length() > text.length()) {
+      return false;
+    }
+    for (int j = 1; j < lower.length(); j++) {
+      if (lowerAscii(text.charAt(at + j)) != lower.charAt(j)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean isAscii(String s) {
