@@ -148,7 +148,7 @@ public final class ExchangeTrace {
               .setParent(context)
               .setSpanKind(SpanKind.INTERNAL)
               .setAttribute(PHASE, dir.label())
-              .setAttribute(STAGE, step.stage().toString())
+              .setAttribute(STAGE, step.stage().yamlName())
               .setAttribute(TYPE, step.type())
               .startSpan();
       if (stream) {

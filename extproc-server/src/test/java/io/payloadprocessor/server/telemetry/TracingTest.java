@@ -154,7 +154,7 @@ class TracingTest {
     assertThat(str(timedOut, "payload_processor.failure")).isEqualTo("timeout");
     assertThat(str(timedOut, "payload_processor.rejection.reason")).isEqualTo("timeout");
     assertThat(num(timedOut, "payload_processor.rejection.status")).isEqualTo(504L);
-    assertThat(str(timedOut, "payload_processor.stage")).isEqualTo(Stage.PRE_ROUTING.toString());
+    assertThat(str(timedOut, "payload_processor.stage")).isEqualTo("PreRouting");
     assertThat(str(timedOut, "payload_processor.processor.type")).isEqualTo("InProcess");
     SpanData exchange = by.get("exchange");
     assertThat(num(exchange, "http.response.status_code")).isEqualTo(504L);
