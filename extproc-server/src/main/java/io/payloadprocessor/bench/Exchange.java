@@ -151,6 +151,7 @@ final class Exchange implements ClientResponseObserver<ProcessingRequest, Proces
     responseBody = responseBody && mode.getResponseBodyMode() != BodySendMode.NONE;
   }
 
+  @SuppressWarnings("fallthrough") // each phase falls through to the next one that is sent
   private Phase nextAfter(Phase answered) {
     switch (answered) {
       case REQUEST_HEADERS:

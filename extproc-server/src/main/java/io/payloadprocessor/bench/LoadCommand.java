@@ -2,6 +2,7 @@ package io.payloadprocessor.bench;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
+import io.payloadprocessor.server.cli.Durations;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,14 +61,14 @@ public final class LoadCommand implements Callable<Integer> {
   @Option(
       names = "--duration",
       defaultValue = "10s",
-      converter = DurationConverter.class,
+      converter = Durations.class,
       description = "Measured time, e.g. 30s (default: ${DEFAULT-VALUE}).")
   Duration duration;
 
   @Option(
       names = "--warmup",
       defaultValue = "2s",
-      converter = DurationConverter.class,
+      converter = Durations.class,
       description = "Time before measuring; its results are discarded (default: ${DEFAULT-VALUE}).")
   Duration warmup;
 
@@ -96,7 +97,7 @@ public final class LoadCommand implements Callable<Integer> {
   @Option(
       names = "--exchange-timeout",
       defaultValue = "10s",
-      converter = DurationConverter.class,
+      converter = Durations.class,
       description = "Deadline of one exchange (default: ${DEFAULT-VALUE}).")
   Duration exchangeTimeout;
 

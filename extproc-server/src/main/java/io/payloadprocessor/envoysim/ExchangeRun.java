@@ -25,7 +25,6 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProtocolConfiguration;
 import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
 import io.grpc.Channel;
-import io.grpc.Metadata.Key;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -621,7 +620,9 @@ final class ExchangeRun {
       io.grpc.Metadata md = new io.grpc.Metadata();
       config
           .grpcInitialMetadata()
-          .forEach((k, v) -> md.put(Key.of(k, io.grpc.Metadata.ASCII_STRING_MARSHALLER), v));
+          .forEach(
+              (k, v) ->
+                  md.put(io.grpc.Metadata.Key.of(k, io.grpc.Metadata.ASCII_STRING_MARSHALLER), v));
       ExternalProcessorGrpc.ExternalProcessorStub stub =
           ExternalProcessorGrpc.newStub(channel)
               .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
@@ -716,17 +717,18 @@ final class ExchangeRun {
       streamClosed = true;
       ClientCallStreamObserver<ProcessingRequest> s = stream;
       note("deferred close in " + config.deferredCloseTimeout().toMillis() + " ms");
-      DEFERRED_CLOSER.schedule(
-          () -> {
-            try {
-              s.onCompleted();
-            } catch (RuntimeException e) {
-              // already closed
-            }
-            s.cancel("envoy deferred close", null);
-          },
-          config.deferredCloseTimeout().toMillis(),
-          TimeUnit.MILLISECONDS);
+      var unused =
+          DEFERRED_CLOSER.schedule(
+              () -> {
+                try {
+                  s.onCompleted();
+                } catch (RuntimeException e) {
+                  // already closed
+                }
+                s.cancel("envoy deferred close", null);
+              },
+              config.deferredCloseTimeout().toMillis(),
+              TimeUnit.MILLISECONDS);
       return;
     }
     if (config.gracefulGrpcClose() && processorCloseStatus == null) {
@@ -1327,7 +1329,7 @@ final class ExchangeRun {
 
   /** Releases held headers, body and trailers of d (nothing outstanding any more). */
   private void resume(Dir d) {
-    if (done || d.anyCallOutstanding() && !processingComplete) {
+    if (done || (d.anyCallOutstanding() && !processingComplete)) {
       return;
     }
     continueHeaders(d);

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.payloadprocessor.bench.ContinueExtProcServer.Behaviour;
+import io.payloadprocessor.server.cli.Durations;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.ByteBuffer;
@@ -227,12 +228,12 @@ class LoadDriverTest {
 
   @Test
   void durationsReadLikeEnvoys() {
-    DurationConverter c = new DurationConverter();
+    Durations c = new Durations();
 
     assertThat(c.convert("500ms")).isEqualTo(Duration.ofMillis(500));
     assertThat(c.convert("10s")).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.convert("2m")).isEqualTo(Duration.ofMinutes(2));
-    assertThat(c.convert("PT3S")).isEqualTo(Duration.ofSeconds(3));
+    assertThat(c.convert("1m30s")).isEqualTo(Duration.ofSeconds(90));
     assertThatThrownBy(() -> c.convert("ten seconds"))
         .isInstanceOf(CommandLine.TypeConversionException.class);
   }

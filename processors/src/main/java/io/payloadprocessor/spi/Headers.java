@@ -13,13 +13,13 @@ import java.util.Set;
  * processor (pseudo-headers such as {@code :path} included). Repeated headers keep their order.
  */
 public final class Headers {
-  private final LinkedHashMap<String, List<String>> map;
+  private final Map<String, List<String>> map;
 
   public Headers() {
     this.map = new LinkedHashMap<>();
   }
 
-  private Headers(LinkedHashMap<String, List<String>> map) {
+  private Headers(Map<String, List<String>> map) {
     this.map = map;
   }
 
@@ -90,7 +90,7 @@ public final class Headers {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Headers && ((Headers) o).map.equals(map);
+    return o instanceof Headers headers && headers.map.equals(map);
   }
 
   @Override

@@ -59,6 +59,8 @@ public record ConformanceCase(
       BodyExpect body) {}
 
   /**
+   * What a case expects to observe.
+   *
    * @param absentDynamicMetadata namespace -> key paths ({@code usage.input_tokens}: keys joined
    *     with dots) that must not be in the struct the server emitted in that namespace
    */
@@ -168,7 +170,7 @@ public record ConformanceCase(
       if (!b.isObject()) {
         throw new CaseFormatException("backends: must be a mapping of name to backend");
       }
-      for (Iterator<Map.Entry<String, JsonNode>> it = b.fields(); it.hasNext(); ) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = b.properties().iterator(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         String p = "backends." + e.getKey() + ".";
         allowed(e.getValue(), p, "pipeline", "fault");
@@ -241,7 +243,7 @@ public record ConformanceCase(
       if (!d.isObject()) {
         throw new CaseFormatException("expect.dynamicMetadata: must be a mapping");
       }
-      d.fields().forEachRemaining(f -> md.put(f.getKey(), f.getValue()));
+      d.properties().forEach(f -> md.put(f.getKey(), f.getValue()));
     }
     Map<String, List<String>> absentMd = new LinkedHashMap<>();
     JsonNode a = e.get("absentDynamicMetadata");
@@ -249,7 +251,7 @@ public record ConformanceCase(
       if (!a.isObject()) {
         throw new CaseFormatException("expect.absentDynamicMetadata: must be a mapping");
       }
-      for (Iterator<Map.Entry<String, JsonNode>> it = a.fields(); it.hasNext(); ) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = a.properties().iterator(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> f = it.next();
         absentMd.put(
             f.getKey(), stringList(f.getValue(), "expect.absentDynamicMetadata." + f.getKey()));
@@ -270,7 +272,7 @@ public record ConformanceCase(
       if (!b.get("jsonPath").isObject()) {
         throw new CaseFormatException(path + "jsonPath: must map JSONPath to value");
       }
-      b.get("jsonPath").fields().forEachRemaining(f -> jp.put(f.getKey(), f.getValue()));
+      b.get("jsonPath").properties().forEach(f -> jp.put(f.getKey(), f.getValue()));
     }
     return new BodyExpect(
         b.has("equals") ? b.get("equals").asText() : null,
@@ -291,7 +293,7 @@ public record ConformanceCase(
       if (!h.isObject()) {
         throw new CaseFormatException(path + "headers: must be a mapping");
       }
-      for (Iterator<Map.Entry<String, JsonNode>> it = h.fields(); it.hasNext(); ) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = h.properties().iterator(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         if (e.getValue().isArray()) {
           for (JsonNode v : e.getValue()) {
@@ -380,7 +382,7 @@ public record ConformanceCase(
     if (!n.isObject()) {
       throw new CaseFormatException(path + ": must be a mapping");
     }
-    for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = n.properties().iterator(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       if (e.getValue().isContainerNode()) {
         throw new CaseFormatException(path + "." + e.getKey() + ": must be a string");

@@ -268,29 +268,31 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     }
     busy = true;
     running = f;
-    f.whenComplete(
-        (value, error) ->
-            serial.execute(
-                () -> {
-                  busy = false;
-                  running = null;
-                  ctx.metrics()
-                      .phaseLatency(phase)
-                      .observe((System.nanoTime() - messageStart) / 1e9);
-                  if (!closed && !finished) {
-                    try {
-                      if (error != null) {
-                        internalError(
-                            phase, error instanceof CompletionException c ? c.getCause() : error);
-                      } else {
-                        then.accept(value);
+    var unused =
+        f.whenComplete(
+            (value, error) ->
+                serial.execute(
+                    () -> {
+                      busy = false;
+                      running = null;
+                      ctx.metrics()
+                          .phaseLatency(phase)
+                          .observe((System.nanoTime() - messageStart) / 1e9);
+                      if (!closed && !finished) {
+                        try {
+                          if (error != null) {
+                            internalError(
+                                phase,
+                                error instanceof CompletionException c ? c.getCause() : error);
+                          } else {
+                            then.accept(value);
+                          }
+                        } catch (RuntimeException e) {
+                          internalError(phase, e);
+                        }
                       }
-                    } catch (RuntimeException e) {
-                      internalError(phase, e);
-                    }
-                  }
-                  resume();
-                }));
+                      resume();
+                    }));
   }
 
   private void start(ProcessingRequest msg) {
