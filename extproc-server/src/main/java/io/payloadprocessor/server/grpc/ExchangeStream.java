@@ -483,15 +483,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
       return;
     }
     if (side.received > ctx.maxBodyBytes()) {
-      refuse(
-          side,
-          side.dir == Direction.REQUEST ? 413 : 500,
-          "body_too_large",
-          "the "
-              + side.dir.label()
-              + " body exceeds the limit of "
-              + ctx.maxBodyBytes()
-              + " bytes");
+      refuse(side, "exceeds the limit of " + ctx.maxBodyBytes() + " bytes");
       return;
     }
     if (!ctx.bodyBudget().tryAcquire(chunk.length)) {
@@ -528,12 +520,8 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
         } else {
           refuse(
               side,
-              side.dir == Direction.REQUEST ? 413 : 500,
-              "body_too_large",
-              "the "
-                  + side.dir.label()
-                  + " body exceeds Envoy's buffer (BUFFERED_PARTIAL sent only part of it), so it"
-                  + " cannot be inspected");
+              "exceeds Envoy's buffer (BUFFERED_PARTIAL sent only part of it), so it cannot be"
+                  + " inspected");
         }
       }
       case STREAMED -> {
@@ -692,15 +680,25 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
         side.dir.label());
   }
 
-  /** Refuses a body the server will not inspect (over the limit, or truncated by Envoy). */
-  private void refuse(Side side, int status, String reason, String message) {
+  /**
+   * Refuses a body the server will not inspect, over the limit or truncated by Envoy: 413 for a
+   * request, 500 for a response (the upstream's fault, not the client's), reason {@code
+   * <direction>_body_too_large}; {@code why} completes "the request body ...".
+   */
+  private void refuse(Side side, String why) {
+    String reason = "body_too_large";
     side.collect = false;
     release(side);
     ctx.metrics().errors.labelValues(reason).inc();
     immediate(
         ctx.runner()
             .serverRejection(
-                exchange(), side.dir, Block.of(status, side.dir.label() + "_" + reason, message)));
+                exchange(),
+                side.dir,
+                Block.of(
+                    side.dir == Direction.REQUEST ? 413 : 500,
+                    side.dir.label() + "_" + reason,
+                    "the " + side.dir.label() + " body " + why)));
   }
 
   private void release(Side side) {
