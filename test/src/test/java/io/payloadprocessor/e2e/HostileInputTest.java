@@ -252,12 +252,14 @@ class HostileInputTest {
   @Test
   void oversizedBodyMessagesAreRefusedWithoutHurtingTheConnection() throws Exception {
     byte[] huge = chat("y".repeat(60 << 20)).getBytes(StandardCharsets.UTF_8);
-    // Envoy's buffer limit raised far above the server's body limit; the message timeout covers
-    // pushing 8 x 60 MiB through one loopback connection (the client keeps sending a stream's
+    // Envoy's buffer limit raised far above the server's body limit; the message and route
+    // timeouts cover pushing 8 x 60 MiB through one loopback connection (the client keeps sending a
+    // stream's
     // DATA until it reads the server's RST_STREAM).
     EnvoyFilterConfig lax =
         envoy(HeaderSendMode.SEND, 100L << 20).toBuilder()
             .messageTimeout(Duration.ofSeconds(90))
+            .routeTimeout(Duration.ofSeconds(90))
             .build();
     List<CompletableFuture<HttpOutcome>> hostile = new ArrayList<>();
     for (int i = 0; i < 8; i++) {

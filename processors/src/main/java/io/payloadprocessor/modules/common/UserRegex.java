@@ -3,6 +3,7 @@ package io.payloadprocessor.modules.common;
 import com.google.re2j.Matcher;
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
+import java.util.Locale;
 
 /**
  * A regular expression written by a user (prompt-guard rules, pii {@code regex} detectors), run on
@@ -12,6 +13,13 @@ import com.google.re2j.PatternSyntaxException;
  * possessive quantifiers, atomic groups, {@code \G} and {@code \Z}, Java-only escapes, classes and
  * flags, class intersection). {@code \}{@code uXXXX} escapes are accepted and read as {@code
  * \x{XXXX}}. Matching also stops when the thread is interrupted (see {@link InterruptibleText}).
+ *
+ * <p>RE2/J's NFA is linear but slow per character (it steps every position, and a case-insensitive
+ * pattern loses its literal-prefix skip), so {@link #find} first looks for the longest literal
+ * every match must contain ({@link #requiredLiteral}); a text without it cannot match and is
+ * answered by one {@code indexOf}. Hand-written because RE2/J does not expose its parsed program;
+ * the extraction only ever drops characters it is unsure of, so a text the pre-filter rejects is
+ * one the pattern cannot match.
  */
 public final class UserRegex {
   /** A pattern {@link #compile} refuses; the message says why, never more than the pattern. */
@@ -25,10 +33,20 @@ public final class UserRegex {
 
   private static final String SEE = " (see docs/modules.md#user-regular-expressions)";
 
-  private final Pattern pattern;
+  /** Shorter required literals are not worth the pre-filter. */
+  private static final int MIN_LITERAL = 3;
 
-  private UserRegex(Pattern pattern) {
+  private final Pattern pattern;
+  private final String literal; // null: no pre-filter
+  private final boolean caseInsensitive;
+
+  private UserRegex(Pattern pattern, String literal, boolean caseInsensitive) {
     this.pattern = pattern;
+    this.caseInsensitive = caseInsensitive;
+    this.literal =
+        literal == null || literal.length() < MIN_LITERAL
+            ? null
+            : caseInsensitive ? literal.toLowerCase(Locale.ROOT) : literal;
   }
 
   /** Compiles a user's pattern for RE2/J. */
@@ -41,7 +59,9 @@ public final class UserRegex {
     }
     try {
       return new UserRegex(
-          Pattern.compile(translated, caseInsensitive ? Pattern.CASE_INSENSITIVE : 0));
+          Pattern.compile(translated, caseInsensitive ? Pattern.CASE_INSENSITIVE : 0),
+          requiredLiteral(translated),
+          caseInsensitive);
     } catch (PatternSyntaxException e) {
       String feature = feature(e.getDescription(), e.getPattern());
       throw new InvalidRegexException(
@@ -58,17 +78,262 @@ public final class UserRegex {
   /** A literal (every character matched as itself). */
   public static UserRegex literal(String text, boolean caseInsensitive) {
     return new UserRegex(
-        Pattern.compile(Pattern.quote(text), caseInsensitive ? Pattern.CASE_INSENSITIVE : 0));
+        Pattern.compile(Pattern.quote(text), caseInsensitive ? Pattern.CASE_INSENSITIVE : 0),
+        isAscii(text) ? text : null,
+        caseInsensitive);
   }
 
   /** Whether the pattern matches somewhere in {@code text}. */
   public boolean find(String text) {
-    return pattern.matcher(InterruptibleText.of(text)).find();
+    return mayMatch(text) && pattern.matcher(InterruptibleText.of(text)).find();
   }
 
   /** A matcher over {@code text} that stops when the thread is interrupted. */
   public Matcher matcher(String text) {
     return pattern.matcher(InterruptibleText.of(text));
+  }
+
+  /**
+   * False when {@code text} lacks the pattern's required literal, so the pattern cannot match it.
+   * Case-insensitive patterns are pre-filtered only over ASCII text: there ASCII lower-casing is
+   * exactly RE2/J's case folding (outside it, e.g. {@code ſ} folds to {@code s} and the Kelvin sign
+   * to {@code k}).
+   */
+  public boolean mayMatch(String text) {
+    if (literal == null) {
+      return true;
+    }
+    if (!caseInsensitive) {
+      return text.contains(literal);
+    }
+    // One pass, no copy: a non-ASCII character anywhere sends the text to the engine.
+    char first = literal.charAt(0);
+    for (int i = 0, n = text.length(); i < n; i++) {
+      char c = text.charAt(i);
+      if (c >= 0x80) {
+        return true;
+      }
+      if (lowerAscii(c) == first && regionMatchesLower(text, i, literal)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static char lowerAscii(char c) {
+    return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+  }
+
+  /** Whether {@code text} at {@code at}, ASCII lower-cased, starts with {@code lower}. */
+  private static boolean regionMatchesLower(String text, int at, String lower) {
+    if (at + lower.length() > text.length()) {
+      return false;
+    }
+    for (int j = 1; j < lower.length(); j++) {
+      if (lowerAscii(text.charAt(at + j)) != lower.charAt(j)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isAscii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The longest run of ASCII characters that every match of {@code p} contains, or null. Only the
+   * top level of the pattern counts (groups, classes and escapes other than escaped punctuation end
+   * a run), a character made optional or repeated by a quantifier leaves the run (one under {@code
+   * +} stays, and ends it), and a pattern with a top-level alternation, a flag group or a {@code
+   * \Q} quote has none.
+   */
+  static String requiredLiteral(String p) {
+    String best = null;
+    StringBuilder run = new StringBuilder();
+    int i = 0;
+    while (i < p.length()) {
+      char c = p.charAt(i);
+      switch (c) {
+        case '|':
+          return null;
+        case '\\':
+          {
+            if (i + 1 >= p.length()) {
+              return null;
+            }
+            char e = p.charAt(i + 1);
+            if (e == 'Q') {
+              return null;
+            }
+            if (e < 0x80 && !Character.isLetterOrDigit(e) && !quantifiedAt(p, i + 2)) {
+              run.append(e);
+              i += 2;
+              continue;
+            }
+            best = longer(best, run);
+            i = escapeEnd(p, i);
+            continue;
+          }
+        case '(':
+          {
+            if (p.startsWith("(?", i)
+                && !p.startsWith("(?:", i)
+                && !p.startsWith("(?P<", i)
+                && !p.startsWith("(?<", i)) {
+              return null; // a flag group changes how the rest matches
+            }
+            best = longer(best, run);
+            int end = groupEnd(p, i);
+            if (end < 0) {
+              return null;
+            }
+            i = end + 1;
+            continue;
+          }
+        case '[':
+          {
+            best = longer(best, run);
+            int end = classEnd(p, i);
+            if (end < 0) {
+              return null;
+            }
+            i = end + 1;
+            continue;
+          }
+        case '*', '?', '{':
+          // The character before is optional or repeated: it leaves the run.
+          if (run.length() > 0) {
+            run.setLength(run.length() - 1);
+          }
+          best = longer(best, run);
+          if (c == '{') {
+            int close = p.indexOf('}', i);
+            i = close < 0 ? p.length() : close + 1;
+          } else {
+            i++;
+          }
+          continue;
+        case '+':
+          best = longer(best, run);
+          i++;
+          continue;
+        case '.', '^', '$', ')', ']':
+          best = longer(best, run);
+          i++;
+          continue;
+        default:
+          if (c >= 0x80) {
+            best = longer(best, run);
+          } else if (i + 1 < p.length() && p.charAt(i + 1) == '+') {
+            run.append(c); // at least once: required, and the run ends after it
+            best = longer(best, run);
+            i++;
+          } else if (quantifiedAt(p, i + 1)) {
+            best = longer(best, run);
+          } else {
+            run.append(c);
+          }
+          i++;
+      }
+    }
+    String r = longer(best, run);
+    return r.isEmpty() ? null : r;
+  }
+
+  /**
+   * Index just past the escape at {@code at} that is not escaped punctuation: {@code \\x41}, {@code
+   * \\x{263a}}, {@code \\pL}, {@code \\p{Greek}}, octal {@code \\123}, or a letter class such as
+   * {@code \\d}.
+   */
+  private static int escapeEnd(String p, int at) {
+    char e = p.charAt(at + 1);
+    int i = at + 2;
+    if ((e == 'x' || e == 'p' || e == 'P') && i < p.length() && p.charAt(i) == '{') {
+      int close = p.indexOf('}', i);
+      return close < 0 ? p.length() : close + 1;
+    }
+    if (e == 'x') {
+      return Math.min(p.length(), i + 2);
+    }
+    if (e == 'p' || e == 'P') {
+      return Math.min(p.length(), i + 1);
+    }
+    if (e >= '0' && e <= '7') {
+      while (i < p.length() && i < at + 4 && p.charAt(i) >= '0' && p.charAt(i) <= '7') {
+        i++;
+      }
+    }
+    return i;
+  }
+
+  /** Whether a quantifier that can drop or repeat the preceding atom starts at {@code at}. */
+  private static boolean quantifiedAt(String p, int at) {
+    if (at >= p.length()) {
+      return false;
+    }
+    char q = p.charAt(at);
+    return q == '*' || q == '?' || q == '{' || q == '+';
+  }
+
+  /** Ends the current run: returns the longer of it and {@code best}, and empties it. */
+  private static String longer(String best, StringBuilder run) {
+    String r = run.toString();
+    run.setLength(0);
+    return best == null || r.length() > best.length() ? r : best;
+  }
+
+  /** Index of the ')' closing the group opened at {@code open}, or -1. */
+  private static int groupEnd(String p, int open) {
+    int depth = 0;
+    for (int i = open; i < p.length(); i++) {
+      char c = p.charAt(i);
+      if (c == '\\') {
+        i++;
+      } else if (c == '[') {
+        int end = classEnd(p, i);
+        if (end < 0) {
+          return -1;
+        }
+        i = end;
+      } else if (c == '(') {
+        depth++;
+      } else if (c == ')' && --depth == 0) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Index of the ']' closing the class opened at {@code open}, or -1. */
+  private static int classEnd(String p, int open) {
+    int i = open + 1;
+    if (i < p.length() && p.charAt(i) == '^') {
+      i++;
+    }
+    if (i < p.length() && p.charAt(i) == ']') {
+      i++; // a leading ']' is a member
+    }
+    for (; i < p.length(); i++) {
+      char c = p.charAt(i);
+      if (c == '\\') {
+        i++;
+      } else if (c == '[' && i + 1 < p.length() && p.charAt(i + 1) == ':') {
+        int close = p.indexOf(":]", i + 2);
+        if (close < 0) {
+          return -1;
+        }
+        i = close + 1;
+      } else if (c == ']') {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** Whether the pattern matches the empty string (a rule that would match every text). */

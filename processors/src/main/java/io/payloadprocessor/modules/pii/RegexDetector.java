@@ -19,6 +19,9 @@ final class RegexDetector extends BuiltinDetector {
   @Override
   public void find(ScanText text, List<int[]> out) {
     int len = text.length();
+    if (!pattern.mayMatch(text.text())) {
+      return;
+    }
     Matcher m = pattern.matcher(text.text());
     int from = 0;
     while (from < len && m.find(from)) {

@@ -150,11 +150,22 @@ public record CacheKey(String partition, String exact, String query) {
       }
       sb.append(']');
     } else if (node.isNumber()) {
-      // 0.7 and 0.70 are the same temperature.
-      sb.append(node.decimalValue().stripTrailingZeros().toPlainString());
+      // 0.7 and 0.70 are the same temperature. Scientific notation, never the plain expansion:
+      // 1e999999999 is 11 characters, not a billion.
+      sb.append(canonicalNumber(node));
     } else {
       sb.append(node.toString());
     }
+  }
+
+  private static String canonicalNumber(JsonNode node) {
+    if (node.isDouble() || node.isFloat()) {
+      double d = node.doubleValue();
+      if (!Double.isFinite(d)) {
+        return Double.toString(d); // beyond a double's range when parsed as one
+      }
+    }
+    return node.decimalValue().stripTrailingZeros().toString();
   }
 
   static String sha256(String s) {

@@ -82,4 +82,85 @@ class UserRegexTest {
     assertThat(UserRegex.compile("été", true).find(text)).isTrue();
     assertThat(UserRegex.literal("été", true).find(text)).isTrue();
   }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = ';',
+      nullValues = "NONE",
+      value = {
+        "ignore (all )?previous instructions; previous instructions",
+        "\\b(invoice|billing)\\b;NONE",
+        "a|b;NONE",
+        "(?i)secret code;NONE",
+        "\\Qa.b\\E;NONE",
+        "abc+def;abc",
+        "abcd+ef;abcd",
+        "ab*cdef;cdef",
+        "x\\.y\\.z;x.y.z",
+        "\\x41bcd;bcd",
+        "\\x{263a}bcd;bcd",
+        "\\pLbcd;bcd",
+        "\\123bcd;bcd",
+        "token-[0-9]{6}-key;token-",
+        "[]abc]xyzw;xyzw",
+        "abc{2}def;def",
+        "ab(?:cd)?efg;efg",
+        "abc\\d+wxyz;wxyz"
+      })
+  void theRequiredLiteralIsOnlyWhatEveryMatchContains(String pattern, String literal) {
+    assertThat(UserRegex.requiredLiteral(pattern)).isEqualTo(literal == null ? null : literal);
+  }
+
+  /**
+   * The pre-filter never changes an answer: random patterns from a small grammar (literals, groups,
+   * alternations, classes, quantifiers, escapes) against random texts over the same alphabet (ASCII
+   * and the two characters with non-ASCII case folds), with and without case folding, agree with
+   * RE2/J alone.
+   */
+  @org.junit.jupiter.api.Test
+  void thePreFilterAgreesWithTheEngine() throws Exception {
+    java.util.Random rnd = new java.util.Random(20261202);
+    String[] atoms = {
+      "a", "b", "k", "s", "K", "S", " ", ".", "\\.", "\\b", "\\d", "[ab]", "[^k]", "(ab|s)",
+      "(?:ks)", "\\x61", "\\x{73}", "\\pL", "x", "-", "1"
+    };
+    String[] quantifiers = {"", "", "", "", "*", "+", "?", "{2}", "{1,2}", "+?"};
+    String alphabet = "abksKSx.- 1\u017f\u212a";
+    int checked = 0;
+    for (int n = 0; n < 4000; n++) {
+      StringBuilder p = new StringBuilder();
+      int len = 1 + rnd.nextInt(7);
+      for (int i = 0; i < len; i++) {
+        p.append(atoms[rnd.nextInt(atoms.length)]);
+        p.append(quantifiers[rnd.nextInt(quantifiers.length)]);
+      }
+      if (rnd.nextInt(8) == 0) {
+        p.append('|').append(atoms[rnd.nextInt(atoms.length)]);
+      }
+      boolean ci = rnd.nextBoolean();
+      UserRegex r;
+      try {
+        r = UserRegex.compile(p.toString(), ci);
+      } catch (UserRegex.InvalidRegexException e) {
+        continue;
+      }
+      com.google.re2j.Pattern raw =
+          com.google.re2j.Pattern.compile(
+              p.toString(), ci ? com.google.re2j.Pattern.CASE_INSENSITIVE : 0);
+      for (int t = 0; t < 20; t++) {
+        StringBuilder text = new StringBuilder();
+        int tl = rnd.nextInt(24);
+        for (int i = 0; i < tl; i++) {
+          text.append(alphabet.charAt(rnd.nextInt(alphabet.length())));
+        }
+        if (rnd.nextBoolean() && !p.isEmpty()) {
+          text.append(p, 0, Math.min(p.length(), 1 + rnd.nextInt(p.length())));
+        }
+        String s = text.toString();
+        assertThat(r.find(s)).as("%s on %s (ci %s)", p, s, ci).isEqualTo(raw.matcher(s).find());
+        checked++;
+      }
+    }
+    assertThat(checked).isGreaterThan(40_000);
+  }
 }

@@ -97,4 +97,18 @@ class CacheKeyTest {
             key("{\"model\":\"m\",\"n\":2,\"messages\":[{\"role\":\"user\",\"content\":\"q\"}]}"))
         .isNull();
   }
+
+  @Test
+  void hostileNumbersAreKeyedAsWrittenScaleNotExpanded() throws Exception {
+    // A 21-byte body must not become a billion-character key (nor fail on a double's Infinity).
+    for (String n :
+        new String[] {"1e999999999", "-1e-999999999", "1e308", "1e309", "123456789e-5"}) {
+      CacheKey k = key(BASE.replace("0.7", n));
+      assertThat(CacheKey.canonical(json("{\"t\":" + n + "}")).length()).isLessThan(64);
+      assertThat(k.partition()).isNotEqualTo(key(BASE).partition());
+    }
+    // Equal numbers written differently still share a key.
+    assertThat(key(BASE.replace("0.7", "0.70")).partition()).isEqualTo(key(BASE).partition());
+    assertThat(key(BASE.replace("0.7", "7e-1")).partition()).isEqualTo(key(BASE).partition());
+  }
 }
