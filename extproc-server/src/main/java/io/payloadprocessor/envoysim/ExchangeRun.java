@@ -36,8 +36,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * message timers and the arrival of body pieces, and mirrors Envoy v1.34 rule by rule (see the
  * shared reference). The parts follow Envoy's sources: this class is the filter ({@code
  * ext_proc.cc}); {@link ProcessorState} is one direction's state ({@code processor_state.cc});
- * {@link ExtProcClientStream} is the gRPC stream ({@code client_impl.cc}); {@link ExchangeTrace}
- * is what the debug log would show.
+ * {@link ExtProcClientStream} is the gRPC stream ({@code client_impl.cc}); {@link ExchangeTrace} is
+ * what the debug log would show.
  */
 final class ExchangeRun {
   private final EnvoyFilterConfig config;

@@ -334,9 +334,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     setUp(side, EnvoyMessages.headers(h.getHeaders()), !h.getEndOfStream(), true);
     Plan plan = plan(side);
     if (!plan.work) {
-      send(
-          EnvoyAnswers.headers(
-              side.dir, HeaderMutation.getDefaultInstance(), false, Map.of(), null));
+      send(EnvoyAnswers.continueHeaders(side.dir));
       return;
     }
     if (h.getEndOfStream() || !plan.readsBody) {
@@ -355,9 +353,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
       case FULL_DUPLEX_STREAMED -> side.collect = true; // the headers answer waits for the body
       default -> {
         side.collect = true;
-        send(
-            EnvoyAnswers.headers(
-                side.dir, HeaderMutation.getDefaultInstance(), false, Map.of(), null));
+        send(EnvoyAnswers.continueHeaders(side.dir));
       }
     }
   }
@@ -452,13 +448,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
                 ProcessingMode override = null;
                 if (side.mode == BodySendMode.BUFFERED
                     || side.mode == BodySendMode.BUFFERED_PARTIAL) {
-                  // Envoy takes both body modes from an override; the request is over, so its
-                  // mode is moot.
-                  override =
-                      ProcessingMode.newBuilder()
-                          .setRequestBodyMode(requestMode)
-                          .setResponseBodyMode(BodySendMode.STREAMED)
-                          .build();
+                  override = EnvoyAnswers.streamResponseBody(requestMode);
                 }
                 send(EnvoyAnswers.headers(side.dir, diff(side), false, metadata, override));
               });
