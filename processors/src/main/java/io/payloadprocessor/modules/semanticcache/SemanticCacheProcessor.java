@@ -541,26 +541,33 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
             MAX_BACKGROUND_WRITES);
         return;
       }
-      CompletableFuture<Void> f = started(write);
-      inFlight.add(f);
+      // Completes once the write's outcome is counted: await() waits for this, not for the write,
+      // so that a caller reading the counters after await() sees the outcome.
+      CompletableFuture<Void> settled = new CompletableFuture<>();
+      inFlight.add(settled);
       var unused =
-          f.whenComplete(
-              (v, e) -> {
-                inFlight.remove(f);
-                slots.release();
-                if (e == null) {
-                  outcomes.count("stored");
-                  return;
-                }
-                outcomes.count("failed");
-                long n = failed.incrementAndGet();
-                WARNINGS.warn(
-                    name + "/failed",
-                    "{}: could not store a streamed answer ({} so far): {}",
-                    name,
-                    n,
-                    CancelScope.unwrapped(e).getMessage());
-              });
+          started(write)
+              .whenComplete(
+                  (v, e) -> {
+                    try {
+                      if (e == null) {
+                        outcomes.count("stored");
+                      } else {
+                        outcomes.count("failed");
+                        long n = failed.incrementAndGet();
+                        WARNINGS.warn(
+                            name + "/failed",
+                            "{}: could not store a streamed answer ({} so far): {}",
+                            name,
+                            n,
+                            CancelScope.unwrapped(e).getMessage());
+                      }
+                    } finally {
+                      inFlight.remove(settled);
+                      slots.release();
+                      settled.complete(null);
+                    }
+                  });
     }
 
     private CompletableFuture<Void> started(
