@@ -43,10 +43,13 @@ public final class UserRegex {
   private UserRegex(Pattern pattern, String literal, boolean caseInsensitive) {
     this.pattern = pattern;
     this.caseInsensitive = caseInsensitive;
+    // Any part of a required literal is required too: spaces at its ends would make every space
+    // of the text a candidate.
+    String core = literal == null ? null : literal.strip();
     this.literal =
-        literal == null || literal.length() < MIN_LITERAL
+        core == null || core.length() < MIN_LITERAL
             ? null
-            : caseInsensitive ? literal.toLowerCase(Locale.ROOT) : literal;
+            : caseInsensitive ? core.toLowerCase(Locale.ROOT) : core;
   }
 
   /** Compiles a user's pattern for RE2/J. */
