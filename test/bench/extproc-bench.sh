@@ -7,6 +7,7 @@
 # Usage: test/bench/extproc-bench.sh   (env: DURATION=10s WARMUP=3s CONCURRENCY=32 ROUNDS=2)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. test/bench/load-row.sh
 JAR=extproc-server/target/payload-processor.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 DURATION=${DURATION:-10s}; WARMUP=${WARMUP:-3s}; CONCURRENCY=${CONCURRENCY:-32}; ROUNDS=${ROUNDS:-2}
@@ -30,18 +31,7 @@ echo "config,workload,round,exchanges_per_s,p50_ms,p99_ms,errors"
 for round in $(seq 1 "$ROUNDS"); do
   for workload in headers-only body-2k; do
     for port in 39101 39102 39103; do
-      if [ "$workload" = headers-only ]; then wl=(--headers-only); else wl=(--body-bytes 2048 --response-body-bytes 0); fi
-      java -cp "$JAR" io.payloadprocessor.bench.LoadCommand --target "127.0.0.1:$port" \
-        --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup "$WARMUP" "${wl[@]}" --json \
-        | python3 -c "
-import json,sys
-r=json.load(sys.stdin)
-def g(*ks):
-    for k in ks:
-        if k in r: return r[k]
-    return ''
-lat=r.get('latencyMillis', r.get('latency_ms', {}))
-print('${names[$port]},$workload,$round,%.0f,%s,%s,%s' % (g('throughputPerSecond','throughput','exchangesPerSecond'), lat.get('p50',''), lat.get('p99',''), g('errors','errorCount')))"
+      load_row "$JAR" "${names[$port]}" "$port" "$workload" "$round"
     done
   done
 done

@@ -30,6 +30,7 @@ import io.payloadprocessor.server.pipeline.Pipeline;
 import io.payloadprocessor.server.pipeline.PipelineRunner;
 import io.payloadprocessor.server.pipeline.Step;
 import io.payloadprocessor.server.pipeline.StepScheduler;
+import io.payloadprocessor.server.telemetry.Tracing;
 import io.payloadprocessor.spi.Execution;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -88,7 +89,8 @@ public final class PayloadProcessorServer implements AutoCloseable {
         new PipelineRunner(scheduler, b.pipelineBudget, metrics, true, b.maxHeaderValueBytes);
     this.bodyBudget =
         b.bodyBudgetBytes > 0 ? new BodyBudget(b.bodyBudgetBytes) : BodyBudget.forHeap();
-    this.ctx = new ServerContext(b.pipeline, runner, metrics, b.maxBodyBytes, bodyBudget);
+    this.ctx =
+        new ServerContext(b.pipeline, runner, metrics, b.maxBodyBytes, bodyBudget, b.tracing);
   }
 
   public static Builder builder() {
@@ -175,6 +177,7 @@ public final class PayloadProcessorServer implements AutoCloseable {
     ready.set(false);
     health.enterTerminalState();
     if (server == null) {
+      b.tracing.close();
       return;
     }
     server.shutdown();
@@ -187,6 +190,7 @@ public final class PayloadProcessorServer implements AutoCloseable {
     if (udsGroup != null) {
       var unused = udsGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
+    b.tracing.close(); // the streams are over: export the spans still buffered
     log.info("stopped");
   }
 
@@ -219,7 +223,7 @@ public final class PayloadProcessorServer implements AutoCloseable {
       }
     }
     Pipeline warm = Pipeline.of(local);
-    // Warm-up traffic is not real traffic: count it in a throwaway registry.
+    // Warm-up traffic is not real traffic: count it in a throwaway registry, trace none of it.
     ServerMetrics scratch = new ServerMetrics(new PrometheusRegistry());
     PipelineRunner warmRunner =
         new PipelineRunner(scheduler, b.pipelineBudget, scratch, false, b.maxHeaderValueBytes);
@@ -347,6 +351,7 @@ public final class PayloadProcessorServer implements AutoCloseable {
     private Duration shedAfter = StepScheduler.DEFAULT_SHED_AFTER;
     private int maxHeaderValueBytes = PipelineRunner.DEFAULT_MAX_HEADER_VALUE_BYTES;
     private long bodyBudgetBytes;
+    private Tracing tracing = Tracing.off();
 
     /** Threads of the CPU pool (default: one per core). */
     public Builder cpuThreads(int v) {
@@ -375,6 +380,12 @@ public final class PayloadProcessorServer implements AutoCloseable {
     /** Bytes of bodies held at once across streams (0: a quarter of the heap, at least 64 MiB). */
     public Builder bodyBudgetBytes(long v) {
       bodyBudgetBytes = v;
+      return this;
+    }
+
+    /** Tracing of exchanges (default off); the server closes it when it stops. */
+    public Builder tracing(Tracing v) {
+      tracing = v;
       return this;
     }
 

@@ -8,6 +8,7 @@ import io.payloadprocessor.server.PayloadProcessorServer;
 import io.payloadprocessor.server.config.LoadResult;
 import io.payloadprocessor.server.config.PipelineLoader;
 import io.payloadprocessor.server.config.ProcessorBuilders;
+import io.payloadprocessor.server.telemetry.Tracing;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.nio.file.Path;
 import java.util.Map;
@@ -20,6 +21,10 @@ final class ServerFixture implements AutoCloseable {
   final ManagedChannel channel;
 
   ServerFixture(String pipelineYaml) throws Exception {
+    this(pipelineYaml, Tracing.off());
+  }
+
+  ServerFixture(String pipelineYaml, Tracing tracing) throws Exception {
     PipelineLoader loader =
         new PipelineLoader(ProcessorBuilders.validationOnly(), registry, Map.of());
     LoadResult r =
@@ -34,6 +39,7 @@ final class ServerFixture implements AutoCloseable {
             .pipeline(r::pipeline)
             .registry(registry)
             .warmupExchanges(10)
+            .tracing(tracing)
             .build()
             .start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();

@@ -2,6 +2,7 @@ package io.payloadprocessor.server.batch;
 
 import io.payloadprocessor.server.pipeline.Pipeline;
 import io.payloadprocessor.server.pipeline.StepScheduler;
+import io.payloadprocessor.server.telemetry.Tracing;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,13 +38,20 @@ public final class BatchProcessor implements AutoCloseable {
   private final BatchOptions options;
   private final ExecutorService workers;
   private final StepScheduler scheduler;
+  private final Tracing tracing;
 
   /** How a stream run ended. */
   public record Ending(BatchReport report, boolean stopped, long lastLine, long inputOffset) {}
 
   public BatchProcessor(Pipeline pipeline, BatchOptions options) {
+    this(pipeline, options, Tracing.off());
+  }
+
+  /** With a trace per line ({@code tracing} stays the caller's to close). */
+  public BatchProcessor(Pipeline pipeline, BatchOptions options, Tracing tracing) {
     this.pipeline = pipeline;
     this.options = options;
+    this.tracing = tracing;
     this.workers = Executors.newFixedThreadPool(options.threads(), daemon("batch-worker-"));
     this.scheduler = BatchRun.scheduler(options.threads());
   }
@@ -132,7 +140,7 @@ public final class BatchProcessor implements AutoCloseable {
       BooleanSupplier stop)
       throws IOException, MalformedLineException {
     long start = System.nanoTime();
-    BatchRun run = new BatchRun(pipeline, options, scheduler);
+    BatchRun run = new BatchRun(pipeline, options, scheduler, tracing);
     BatchReport report = new BatchReport(options.mode());
     BufferedOutputStream o = new BufferedOutputStream(out, 1 << 16);
     BufferedOutputStream j = new BufferedOutputStream(rejects, 1 << 16);

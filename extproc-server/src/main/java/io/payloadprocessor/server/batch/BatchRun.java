@@ -5,6 +5,7 @@ import io.payloadprocessor.server.pipeline.Pipeline;
 import io.payloadprocessor.server.pipeline.PipelineRunner;
 import io.payloadprocessor.server.pipeline.Step;
 import io.payloadprocessor.server.pipeline.StepScheduler;
+import io.payloadprocessor.server.telemetry.Tracing;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import java.time.Duration;
@@ -33,13 +34,19 @@ public final class BatchRun {
    *     by runs (see {@link #scheduler})
    */
   public BatchRun(Pipeline pipeline, BatchOptions options, StepScheduler scheduler) {
+    this(pipeline, options, scheduler, Tracing.off());
+  }
+
+  /** With a trace per line (the CLI; the Spark job does not trace). */
+  public BatchRun(
+      Pipeline pipeline, BatchOptions options, StepScheduler scheduler, Tracing tracing) {
     this.options = options;
     // A registry per run: the runner's counters then hold this run's outcomes only.
     this.metrics = new ServerMetrics(new PrometheusRegistry());
     this.tally = new MutationTally();
     List<Step> steps = tally.wrap(pipeline.select(Map.of()), options.stepTimeout());
     PipelineRunner runner = new PipelineRunner(scheduler, options.budgetFor(steps.size()), metrics);
-    this.processor = new LineProcessor(runner, steps, options);
+    this.processor = new LineProcessor(runner, steps, options, tracing);
   }
 
   /**

@@ -8,6 +8,8 @@ import io.payloadprocessor.proto.v1.Rejection;
 import io.payloadprocessor.server.pipeline.PipelineRunner;
 import io.payloadprocessor.server.pipeline.PipelineRunner.BodyState;
 import io.payloadprocessor.server.pipeline.Step;
+import io.payloadprocessor.server.telemetry.ExchangeTrace;
+import io.payloadprocessor.server.telemetry.Tracing;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.Direction;
@@ -34,6 +36,9 @@ import org.slf4j.LoggerFactory;
  * documents apply). Results mode: the line's {@code response} becomes a response with {@code
  * :status} = {@code status_code}, after a body-less POST request to {@link
  * BatchOptions#resultsPath()}.
+ *
+ * <p>Traced (when tracing is on) with one root span per line that reaches the pipeline, named
+ * {@code batch line}, with the same step spans and attributes as an exchange.
  */
 final class LineProcessor {
   private static final Logger log = LoggerFactory.getLogger(LineProcessor.class);
@@ -45,9 +50,11 @@ final class LineProcessor {
   private final List<Step> steps;
   private final BatchOptions options;
   private final Direction direction;
+  private final Tracing tracing;
 
-  LineProcessor(PipelineRunner runner, List<Step> steps, BatchOptions options) {
+  LineProcessor(PipelineRunner runner, List<Step> steps, BatchOptions options, Tracing tracing) {
     this.runner = runner;
+    this.tracing = tracing;
     this.steps = steps;
     this.options = options;
     this.direction =
@@ -194,13 +201,24 @@ final class LineProcessor {
       byte[] original) {
     Headers before = message.headers().copy();
     PipelineRunner.Result result;
-    if (original.length > options.maxBodyBytes()) {
-      result = runner.serverRejection(exchange, direction, tooLargeBlock());
-    } else {
-      result =
-          direction == Direction.REQUEST
-              ? runner.runRequest(exchange, steps, BodyState.PRESENT)
-              : runner.runResponse(exchange, steps, BodyState.PRESENT);
+    ExchangeTrace trace = tracing.startLine(exchange.request().headers(), customId);
+    try {
+      if (original.length > options.maxBodyBytes()) {
+        result = runner.serverRejection(exchange, direction, tooLargeBlock());
+      } else {
+        result =
+            direction == Direction.REQUEST
+                ? runner.runRequest(exchange, steps, BodyState.PRESENT, trace)
+                : runner.runResponse(exchange, steps, BodyState.PRESENT, trace);
+      }
+      if (direction == Direction.REQUEST) {
+        trace.requestBody(message);
+      }
+      if (result instanceof PipelineRunner.Stop stop) {
+        trace.answered(stop.status(), stop.rejection());
+      }
+    } finally {
+      trace.end(exchange.responseStatus(), false);
     }
     if (result instanceof PipelineRunner.Stop stop) {
       if (stop.rejection() != null) {

@@ -12,6 +12,7 @@ import io.payloadprocessor.server.config.PipelineLoader;
 import io.payloadprocessor.server.extprocess.BackendChannels;
 import io.payloadprocessor.server.extprocess.ExtProcessBuilders;
 import io.payloadprocessor.server.pipeline.Pipeline;
+import io.payloadprocessor.server.telemetry.Tracing;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -215,17 +216,27 @@ public final class BatchCommand implements Callable<Integer> {
     if (window != null) {
       options = options.withWindow(window);
     }
+    Tracing tracing;
+    try {
+      tracing = Tracing.fromEnvironment();
+    } catch (RuntimeException e) {
+      err.println("batch: tracing (OTEL_*): " + e.getMessage());
+      return 2;
+    }
     BatchFiles files;
     try {
       files = BatchFiles.prepare(input, output, rejects, report, resume, fingerprint(options));
     } catch (BatchFiles.SetupException e) {
+      tracing.close();
       err.println("batch: " + e.getMessage());
       return 2;
     } catch (IOException e) {
+      tracing.close();
       err.println("batch: I/O error: " + e);
       return 1;
     }
-    try (files;
+    try (tracing;
+        files;
         BackendChannels channels = new BackendChannels(pipelineOptions.backends)) {
       PipelineLoader loader =
           new PipelineLoader(
@@ -245,7 +256,7 @@ public final class BatchCommand implements Callable<Integer> {
         err.println("warning: " + w);
       }
       try (Pipeline pipeline = loaded.pipeline();
-          BatchProcessor processor = new BatchProcessor(pipeline, options)) {
+          BatchProcessor processor = new BatchProcessor(pipeline, options, tracing)) {
         Progress progress =
             progressInterval <= 0
                 ? Progress.none()

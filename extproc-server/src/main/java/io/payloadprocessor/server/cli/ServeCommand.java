@@ -13,6 +13,7 @@ import io.payloadprocessor.server.extprocess.ExtProcessBuilders;
 import io.payloadprocessor.server.pipeline.Pipeline;
 import io.payloadprocessor.server.pipeline.PipelineRunner;
 import io.payloadprocessor.server.pipeline.StepScheduler;
+import io.payloadprocessor.server.telemetry.Tracing;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,7 +46,10 @@ import picocli.CommandLine.Spec;
           + " logged and the last good pipeline stays.",
       "",
       "SIGTERM drains: /readyz turns 503, new streams are refused, streams in flight finish"
-          + " (up to --drain-timeout)."
+          + " (up to --drain-timeout).",
+      "",
+      "Tracing (OpenTelemetry) is off unless OTEL_TRACES_EXPORTER is set (otlp, logging);"
+          + " the other OTEL_* variables configure it (docs/pipeline.md, Tracing)."
     })
 public final class ServeCommand implements Callable<Integer> {
   @Mixin PipelineOptions pipelineOptions = new PipelineOptions();
@@ -192,6 +196,20 @@ public final class ServeCommand implements Callable<Integer> {
       channels.close();
       return 1;
     }
+    Tracing tracing;
+    try {
+      tracing = Tracing.fromEnvironment();
+    } catch (RuntimeException e) {
+      // An unknown exporter, a malformed endpoint: say so, do not start half-configured.
+      java.io.PrintWriter err = spec.commandLine().getErr();
+      err.println("payload-processor: refusing to start: tracing (OTEL_*): " + e.getMessage());
+      err.flush();
+      channels.close();
+      return 1;
+    }
+    if (tracing.enabled()) {
+      log.info("tracing: on (OTEL_* settings)");
+    }
     loaded.warnings().forEach(w -> log.warn("config: {}", w));
     log.info(
         "pipeline: {} documents, {} processors{}",
@@ -215,6 +233,7 @@ public final class ServeCommand implements Callable<Integer> {
             .shedAfter(shedAfter)
             .maxHeaderValueBytes((int) Math.min(Integer.MAX_VALUE, maxHeaderValueBytes))
             .bodyBudgetBytes(bodyBudget)
+            .tracing(tracing)
             .build();
     String adminHost = adminAddress == null ? address : adminAddress;
     AdminServer admin = null;
@@ -225,6 +244,7 @@ public final class ServeCommand implements Callable<Integer> {
         log.info("admin on {}:{} (/metrics /healthz /readyz)", adminHost, admin.port());
       }
     } catch (IOException | RuntimeException e) {
+      tracing.close();
       cleanUp(watcher, channels, null);
       return cannotListen(adminHost + ":" + adminPort + " (--admin-address/--admin-port)", e);
     }

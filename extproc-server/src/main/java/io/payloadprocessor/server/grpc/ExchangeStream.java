@@ -19,6 +19,7 @@ import io.payloadprocessor.server.pipeline.PipelineRunner;
 import io.payloadprocessor.server.pipeline.PipelineRunner.BodyState;
 import io.payloadprocessor.server.pipeline.Step;
 import io.payloadprocessor.server.pipeline.StreamRun;
+import io.payloadprocessor.server.telemetry.ExchangeTrace;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.Direction;
 import io.payloadprocessor.spi.Exchange;
@@ -83,6 +84,9 @@ import org.slf4j.LoggerFactory;
  * <p>A {@code text/event-stream} response whose body readers all work on streams is not buffered:
  * the response body is switched to STREAMED with {@code mode_override} (when Envoy allows it) and
  * each chunk passes through a {@link StreamRun}.
+ *
+ * <p>Tracing: the exchange's span ({@link ExchangeTrace}) starts with the exchange and ends when
+ * the stream closes; the runner adds a span per step under it.
  */
 final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   private static final Logger log = LoggerFactory.getLogger(ExchangeStream.class);
@@ -113,6 +117,8 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   private BodySendMode responseMode = BodySendMode.NONE;
   private List<Step> steps = List.of();
   private Exchange exchange;
+  private ExchangeTrace trace = ExchangeTrace.NONE;
+  private boolean traceStarted;
   private boolean finished;
   private boolean closed;
   private final Side request = new Side(Direction.REQUEST);
@@ -324,8 +330,17 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     if (exchange == null) {
       exchange =
           new Exchange(newRequestId(), new HttpMessage(new Headers(), null, false), streamMetadata);
+      startTrace();
     }
     return exchange;
+  }
+
+  /** Starts the exchange's span once, from the request headers the exchange has (if any). */
+  private void startTrace() {
+    if (!traceStarted) {
+      traceStarted = true;
+      trace = ctx.tracing().startExchange(exchange.request().headers(), exchange.requestId());
+    }
   }
 
   // ---------------------------------------------------------------- headers
@@ -368,6 +383,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
       String id = io.payloadprocessor.logging.RequestIds.validOrNull(headers.get("x-request-id"));
       exchange =
           new Exchange(id == null || id.isEmpty() ? newRequestId() : id, message, streamMetadata);
+      startTrace();
     } else {
       exchange().setResponse(message);
     }
@@ -426,7 +442,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     }
     PipelineRunner runner = ctx.runner();
     await(
-        runner.startResponse(exchange, headerSteps, BodyState.ABSENT),
+        runner.startResponse(exchange, headerSteps, BodyState.ABSENT, trace),
         ProcessingRequest.RequestCase.RESPONSE_HEADERS,
         first -> {
           if (first instanceof PipelineRunner.Stop stop) {
@@ -434,7 +450,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
             return;
           }
           await(
-              runner.startSseHeaders(exchange, streamSteps),
+              runner.startSseHeaders(exchange, streamSteps, trace),
               ProcessingRequest.RequestCase.RESPONSE_HEADERS,
               second -> {
                 if (second instanceof PipelineRunner.Stop stop) {
@@ -444,7 +460,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
                 Map<String, Object> metadata =
                     new LinkedHashMap<>(((PipelineRunner.Proceed) first).metadata());
                 metadata.putAll(((PipelineRunner.Proceed) second).metadata());
-                side.sse = runner.openStream(exchange, streamSteps);
+                side.sse = runner.openStream(exchange, streamSteps, trace);
                 ProcessingMode override = null;
                 if (side.mode == BodySendMode.BUFFERED
                     || side.mode == BodySendMode.BUFFERED_PARTIAL) {
@@ -566,6 +582,9 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
         ctx.runner().streamChunk(sse, chunk, eos),
         phaseOf(side, false),
         processed -> {
+          if (sse.blocked()) {
+            trace.rejected(sse.rejection());
+          }
           Map<String, Object> md = sse.drainMetadata();
           if (side.mode == BodySendMode.FULL_DUPLEX_STREAMED) {
             sendAll(EnvoyAnswers.streamed(side.dir, processed, eos, md));
@@ -610,6 +629,9 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
         start(side, BodyState.PRESENT),
         phaseOf(side, false),
         r -> {
+          if (side.dir == Direction.REQUEST) {
+            trace.requestBody(message);
+          }
           release(side);
           if (r instanceof PipelineRunner.Stop stop) {
             immediate(stop);
@@ -708,8 +730,8 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
 
   private CompletableFuture<PipelineRunner.Result> start(Side side, BodyState body) {
     return side.dir == Direction.REQUEST
-        ? ctx.runner().startRequest(exchange(), steps, body)
-        : ctx.runner().startResponse(exchange(), steps, body);
+        ? ctx.runner().startRequest(exchange(), steps, body, trace)
+        : ctx.runner().startResponse(exchange(), steps, body, trace);
   }
 
   private static ProcessingRequest.RequestCase phaseOf(Side side, boolean headers) {
@@ -729,6 +751,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
 
   private void immediate(PipelineRunner.Stop stop) {
     finished = true;
+    trace.answered(stop.status(), stop.rejection());
     release(request);
     release(response);
     send(EnvoyAnswers.immediate(stop));
@@ -794,6 +817,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
       release(request);
       release(response);
       ctx.metrics().streamsActive.dec();
+      trace.end(exchange == null ? 0 : exchange.responseStatus(), running != null);
       log.debug("exchange {} done in {} us", requestId(), (System.nanoTime() - startNanos) / 1000);
     }
   }

@@ -4,6 +4,8 @@ import io.payloadprocessor.modules.common.RateLimitedLog;
 import io.payloadprocessor.proto.v1.Rejection;
 import io.payloadprocessor.server.ServerMetrics;
 import io.payloadprocessor.server.pipeline.StepScheduler.TimedTask;
+import io.payloadprocessor.server.telemetry.ExchangeTrace;
+import io.payloadprocessor.server.telemetry.ExchangeTrace.StepSpan;
 import io.payloadprocessor.spi.BackendException;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.BodyException;
@@ -212,13 +214,25 @@ public final class PipelineRunner {
   /** Starts the request parts of {@code steps}, mutating the exchange's request in place. */
   public CompletableFuture<Result> startRequest(
       Exchange exchange, List<Step> steps, BodyState body) {
-    return new Run(exchange, steps, Call.REQUEST, body).start();
+    return startRequest(exchange, steps, body, ExchangeTrace.NONE);
+  }
+
+  /** {@link #startRequest}, with a span per step under the exchange's trace. */
+  public CompletableFuture<Result> startRequest(
+      Exchange exchange, List<Step> steps, BodyState body, ExchangeTrace trace) {
+    return new Run(exchange, steps, Call.REQUEST, body, trace).start();
   }
 
   /** Starts the response parts of {@code steps}, mutating the exchange's response in place. */
   public CompletableFuture<Result> startResponse(
       Exchange exchange, List<Step> steps, BodyState body) {
-    return new Run(exchange, steps, Call.RESPONSE, body).start();
+    return startResponse(exchange, steps, body, ExchangeTrace.NONE);
+  }
+
+  /** {@link #startResponse}, with a span per step under the exchange's trace. */
+  public CompletableFuture<Result> startResponse(
+      Exchange exchange, List<Step> steps, BodyState body, ExchangeTrace trace) {
+    return new Run(exchange, steps, Call.RESPONSE, body, trace).start();
   }
 
   /**
@@ -226,22 +240,45 @@ public final class PipelineRunner {
    * first event, with the same timeout, failure-mode and rejection rules.
    */
   public CompletableFuture<Result> startSseHeaders(Exchange exchange, List<Step> streamSteps) {
-    return new Run(exchange, streamSteps, Call.SSE_HEADERS, BodyState.ABSENT).start();
+    return startSseHeaders(exchange, streamSteps, ExchangeTrace.NONE);
+  }
+
+  /** {@link #startSseHeaders}, with a span per step under the exchange's trace. */
+  public CompletableFuture<Result> startSseHeaders(
+      Exchange exchange, List<Step> streamSteps, ExchangeTrace trace) {
+    return new Run(exchange, streamSteps, Call.SSE_HEADERS, BodyState.ABSENT, trace).start();
   }
 
   /** {@link #startRequest}, waiting for the result: for callers that may block (batch). */
   public Result runRequest(Exchange exchange, List<Step> steps, BodyState body) {
-    return startRequest(exchange, steps, body).join();
+    return runRequest(exchange, steps, body, ExchangeTrace.NONE);
+  }
+
+  /** {@link #runRequest}, with a span per step under {@code trace}. */
+  public Result runRequest(
+      Exchange exchange, List<Step> steps, BodyState body, ExchangeTrace trace) {
+    return startRequest(exchange, steps, body, trace).join();
   }
 
   /** {@link #startResponse}, waiting for the result: for callers that may block (batch). */
   public Result runResponse(Exchange exchange, List<Step> steps, BodyState body) {
-    return startResponse(exchange, steps, body).join();
+    return runResponse(exchange, steps, body, ExchangeTrace.NONE);
+  }
+
+  /** {@link #runResponse}, with a span per step under {@code trace}. */
+  public Result runResponse(
+      Exchange exchange, List<Step> steps, BodyState body, ExchangeTrace trace) {
+    return startResponse(exchange, steps, body, trace).join();
   }
 
   /** Opens the per-exchange state that runs an event-stream response through its stream steps. */
   public StreamRun openStream(Exchange exchange, List<Step> streamSteps) {
-    return new StreamRun(this, exchange, streamSteps);
+    return openStream(exchange, streamSteps, ExchangeTrace.NONE);
+  }
+
+  /** {@link #openStream}, with a span per stream step (for the whole stream) under the trace. */
+  public StreamRun openStream(Exchange exchange, List<Step> streamSteps, ExchangeTrace trace) {
+    return new StreamRun(this, exchange, streamSteps, trace);
   }
 
   /**
@@ -289,15 +326,25 @@ public final class PipelineRunner {
     private final Map<String, Object> metadata = new LinkedHashMap<>();
     private final ArrayDeque<Attempt> inflight = new ArrayDeque<>(2);
     private final CompletableFuture<Result> result = new CompletableFuture<>();
+    private final ExchangeTrace trace;
+
+    /** The open span of each step, by index; null when the exchange is not traced. */
+    private final StepSpan[] spans;
+
+    /** The failure the last settled step failed with (either failure mode), or null. */
+    private Block failedWith;
+
     private boolean clearRouteCache;
     private List<String> shed;
     private int next;
 
-    Run(Exchange exchange, List<Step> steps, Call call, BodyState body) {
+    Run(Exchange exchange, List<Step> steps, Call call, BodyState body, ExchangeTrace trace) {
       this.exchange = exchange;
       this.steps = steps;
       this.call = call;
       this.body = body;
+      this.trace = trace;
+      this.spans = trace.recording() ? new StepSpan[steps.size()] : null;
       this.message =
           call.dir == Direction.REQUEST ? exchange.mutableRequest() : exchange.mutableResponse();
       this.deadline = System.nanoTime() + budget.toNanos();
@@ -354,7 +401,11 @@ public final class PipelineRunner {
             applies(steps.get(i), true); // count the skipped steps the group passed over
           }
           next = head.index() + 1;
-          Outcome outcome = settle(head.step(), head.raw().join());
+          Raw raw = head.raw().join();
+          Outcome outcome = settle(head.step(), raw);
+          if (spans != null) {
+            traceSettled(head.index(), raw, outcome);
+          }
           if (outcome instanceof Outcome.Continue c) {
             Mutation m = c.mutation();
             m.applyTo(message);
@@ -396,6 +447,7 @@ public final class PipelineRunner {
       if (call.readsBody(p) && body == BodyState.ABSENT && !p.runsWithoutBody()) {
         if (count) {
           metrics.processorOutcomes.labelValues(step.name(), call.dir.label(), "skipped").inc();
+          trace.skipped(step, call.dir);
         }
         return false;
       }
@@ -433,11 +485,36 @@ public final class PipelineRunner {
       Attempt a;
       while ((a = inflight.pollFirst()) != null) {
         a.cancel().run();
+        endSpan(a.index(), "cancelled", null, null);
+      }
+    }
+
+    /** Ends the span of a settled step with what became of it. */
+    private void traceSettled(int index, Raw raw, Outcome outcome) {
+      if (outcome instanceof Outcome.Continue c) {
+        trace.metadata(c.mutation().metadata());
+        endSpan(index, changesMessage(c.mutation()) ? "mutate" : "continue", null, null);
+      } else if (outcome instanceof Outcome.Reject r) {
+        endSpan(index, "reject", r.block(), failedWith);
+      } else if (outcome instanceof Outcome.Respond) {
+        endSpan(index, "respond", null, null);
+      } else {
+        endSpan(index, raw.ending() == Ending.SHED ? "shed" : "failed_open", null, failedWith);
+      }
+    }
+
+    private void endSpan(int index, String outcome, Block rejection, Block failure) {
+      if (spans != null && spans[index] != null) {
+        spans[index].end(outcome, rejection, failure);
+        spans[index] = null;
       }
     }
 
     /** Starts one step under its deadline. */
     private Attempt attempt(int index, Step step) {
+      if (spans != null) {
+        spans[index] = trace.startStep(step, call.dir, false);
+      }
       long now = System.nanoTime();
       Processor p = step.processor();
       if (call.readsBody(p) && body == BodyState.UNAVAILABLE) {
@@ -578,8 +655,15 @@ public final class PipelineRunner {
       var unusedTimer = f.whenComplete((r, t) -> timer.cancel(false));
     }
 
+    /** {@link #failure}, remembering the failure for the step's span. */
+    private Outcome fail(Step step, Block block, Throwable e) {
+      failedWith = block;
+      return failure(exchange, step, call.dir, block, e);
+    }
+
     /** Applies the failure mode and records metrics; null when the step is skipped. */
     private Outcome settle(Step step, Raw raw) {
+      failedWith = null;
       Direction dir = call.dir;
       switch (raw.ending()) {
         case DONE -> {
@@ -594,10 +678,8 @@ public final class PipelineRunner {
             String bad = oversizedHeader(c.mutation());
             if (bad != null) {
               record(step, dir, raw.startNanos(), "error");
-              return failure(
-                  exchange,
+              return fail(
                   step,
-                  dir,
                   Block.of(
                       500,
                       "header_value_too_large",
@@ -621,7 +703,8 @@ public final class PipelineRunner {
           return o;
         }
         case TIMEOUT -> {
-          return timedOut(exchange, step, dir, raw.budgetBound());
+          metrics.processorOutcomes.labelValues(step.name(), dir.label(), "timeout").inc();
+          return fail(step, timeoutBlock(step, raw.budgetBound()), null);
         }
         case SHED -> {
           metrics.processorOutcomes.labelValues(step.name(), dir.label(), "shed").inc();
@@ -634,10 +717,8 @@ public final class PipelineRunner {
         }
         case OVERLOADED -> {
           metrics.processorOutcomes.labelValues(step.name(), dir.label(), "overloaded").inc();
-          return failure(
-              exchange,
+          return fail(
               step,
-              dir,
               new Block(
                   503,
                   "overloaded",
@@ -648,10 +729,8 @@ public final class PipelineRunner {
               null);
         }
         case BODY_NOT_SENT -> {
-          return failure(
-              exchange,
+          return fail(
               step,
-              dir,
               Block.of(
                   500,
                   "body_not_sent",
@@ -664,7 +743,7 @@ public final class PipelineRunner {
         }
         default -> {
           record(step, dir, raw.startNanos(), "error");
-          return failure(exchange, step, dir, blockFor(step, raw.error()), raw.error());
+          return fail(step, blockFor(step, raw.error()), raw.error());
         }
       }
     }
@@ -726,8 +805,8 @@ public final class PipelineRunner {
             + clip(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
   }
 
-  Outcome timedOut(Exchange exchange, Step step, Direction dir, boolean budgetBound) {
-    metrics.processorOutcomes.labelValues(step.name(), dir.label(), "timeout").inc();
+  /** The block of a step that timed out (its own timeout, or the pipeline's budget). */
+  private Block timeoutBlock(Step step, boolean budgetBound) {
     String msg =
         budgetBound
             ? "processor '"
@@ -740,12 +819,8 @@ public final class PipelineRunner {
                 + "' did not finish within its timeout of "
                 + step.timeout().toMillis()
                 + "ms";
-    return failure(
-        exchange,
-        step,
-        dir,
-        new Block(504, budgetBound ? "pipeline_budget_exceeded" : "timeout", "", msg, true, null),
-        null);
+    return new Block(
+        504, budgetBound ? "pipeline_budget_exceeded" : "timeout", "", msg, true, null);
   }
 
   /** Applies the failure mode: null (skip) for FailOpen, a rejection for FailClosed. */

@@ -1,6 +1,8 @@
 package io.payloadprocessor.server.pipeline;
 
 import io.payloadprocessor.proto.v1.Rejection;
+import io.payloadprocessor.server.telemetry.ExchangeTrace;
+import io.payloadprocessor.server.telemetry.ExchangeTrace.StepSpan;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.Direction;
 import io.payloadprocessor.spi.Exchange;
@@ -28,6 +30,9 @@ import java.util.Map;
  * <p>Stream steps are called per event and are not pre-empted: an event is bounded by the parser's
  * line limit and the step's work by the event, and chunks larger than the inline limit are
  * processed on the CPU pool ({@link PipelineRunner#streamChunk}).
+ *
+ * <p>Traced with one span per stream step for the whole stream (not one per event): it ends when
+ * the stream ends, is blocked or the step fails, with the number of events the step saw.
  */
 public final class StreamRun {
   private final PipelineRunner runner;
@@ -37,18 +42,28 @@ public final class StreamRun {
   private final boolean[] bypassed;
   private final SseParser parser = new SseParser();
   private final Map<String, Object> metadata = new LinkedHashMap<>();
+  private final ExchangeTrace trace;
+
+  /** The span of each stream step; null when the exchange is not traced. */
+  private final StepSpan[] spans;
+
   private Block openFailure;
   private String openFailureStep;
   private Rejection rejection;
 
-  StreamRun(PipelineRunner runner, Exchange exchange, List<Step> steps) {
+  StreamRun(PipelineRunner runner, Exchange exchange, List<Step> steps, ExchangeTrace trace) {
     this.runner = runner;
     this.exchange = exchange;
     this.steps = steps;
+    this.trace = trace;
     this.chain = new ArrayList<>(steps.size());
     this.bypassed = new boolean[steps.size()];
+    this.spans = trace.recording() ? new StepSpan[steps.size()] : null;
     for (int i = 0; i < steps.size(); i++) {
       Step s = steps.get(i);
+      if (spans != null) {
+        spans[i] = trace.startStep(s, Direction.RESPONSE, true);
+      }
       SseStreamProcessor p = null;
       try {
         p = s.processor().openSseStream(exchange);
@@ -59,9 +74,13 @@ public final class StreamRun {
         Block b = Block.of(500, "processor_error", failedMessage(s, e));
         if (runner.failure(exchange, s, Direction.RESPONSE, b, e) == null) {
           bypassed[i] = true;
-        } else if (openFailure == null) {
-          openFailure = b;
-          openFailureStep = s.name();
+          endSpan(i, "failed_open", null, b);
+        } else {
+          endSpan(i, "reject", b, b);
+          if (openFailure == null) {
+            openFailure = b;
+            openFailureStep = s.name();
+          }
         }
       }
       chain.add(p);
@@ -131,6 +150,9 @@ public final class StreamRun {
           next.add(e); // bytes between events (comments, blank lines): written on as they came
           continue;
         }
+        if (spans != null) {
+          spans[i].event();
+        }
         StreamStep step = call(i, e, false);
         if (bypassed[i]) {
           next.addAll(flushHeld(i)); // failed open: release what it held, then pass unchanged
@@ -138,14 +160,17 @@ public final class StreamRun {
           continue;
         }
         if (step == null) {
+          endSpan(i, "reject", pendingBlock, pendingBlock);
           block(out, steps.get(i).name(), pendingBlock);
           return false;
         }
         metadata.putAll(step.metadata());
+        trace.metadata(step.metadata());
         if (step.block() != null) {
           if (!push(i + 1, step.emit(), out)) {
             return false;
           }
+          endSpan(i, "reject", step.block(), null);
           block(out, steps.get(i).name(), step.block());
           return false;
         }
@@ -169,17 +194,27 @@ public final class StreamRun {
         continue;
       }
       if (step == null) {
+        endSpan(i, "reject", pendingBlock, pendingBlock);
         block(out, steps.get(i).name(), pendingBlock);
         return;
       }
       metadata.putAll(step.metadata());
+      trace.metadata(step.metadata());
       if (!push(i + 1, step.emit(), out)) {
         return;
       }
       if (step.block() != null) {
+        endSpan(i, "reject", step.block(), null);
         block(out, steps.get(i).name(), step.block());
         return;
       }
+      endSpan(i, "continue", null, null);
+    }
+  }
+
+  private void endSpan(int i, String outcome, Block rejection, Block failure) {
+    if (spans != null) {
+      spans[i].end(outcome, rejection, failure);
     }
   }
 
@@ -233,6 +268,7 @@ public final class StreamRun {
     Outcome o = runner.failure(exchange, step, Direction.RESPONSE, failed, error);
     if (o == null) {
       bypassed[i] = true;
+      endSpan(i, "failed_open", null, failed);
       return null;
     }
     pendingBlock = failed;
@@ -255,6 +291,9 @@ public final class StreamRun {
   }
 
   private void block(ByteArrayOutputStream out, String processor, Block block) {
+    for (int i = 0; i < steps.size(); i++) {
+      endSpan(i, "cancelled", null, null); // the stream is cut: the others see no more events
+    }
     rejection = runner.rejection(exchange, processor, Direction.RESPONSE, block);
     metadata.put("rejection", Rejections.asMap(rejection));
     String path = exchange.request().headers().get(":path");

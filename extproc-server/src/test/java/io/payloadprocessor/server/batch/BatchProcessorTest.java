@@ -34,6 +34,68 @@ import org.junit.jupiter.api.io.TempDir;
 class BatchProcessorTest {
   @TempDir Path dir;
 
+  @Test
+  void eachLineIsOneTraceWithASpanPerStep() throws Exception {
+    io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter spans =
+        io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+    io.payloadprocessor.server.telemetry.Tracing tracing =
+        io.payloadprocessor.server.telemetry.Tracing.of(
+            io.opentelemetry.sdk.OpenTelemetrySdk.builder()
+                .setTracerProvider(
+                    io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+                        .addSpanProcessor(
+                            io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(spans))
+                        .build())
+                .build());
+    String input =
+        requestLine("a", "{\"model\":\"gpt-4\",\"tier\":\"gold\"}")
+            + "\n"
+            + requestLine("c", "{\"model\":\"gpt-4\"}")
+            + "\n";
+    Path in = write(dir, "in.jsonl", input);
+    try (BatchProcessor p =
+        new BatchProcessor(load(dir, BatchTestSupport.REQUEST_PIPELINE), options(), tracing)) {
+      p.run(
+          in,
+          dir.resolve("out.jsonl"),
+          dir.resolve("rejects.jsonl"),
+          dir.resolve("report.json"),
+          Progress.none());
+    }
+    var all = spans.getFinishedSpanItems();
+    var lines = all.stream().filter(s -> s.getName().equals("batch line")).toList();
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(0).getTraceId()).isNotEqualTo(lines.get(1).getTraceId());
+    var requestIdKey =
+        io.opentelemetry.api.common.AttributeKey.stringKey("payload_processor.request_id");
+    var outcomeKey =
+        io.opentelemetry.api.common.AttributeKey.stringKey("payload_processor.outcome");
+    for (var line : lines) {
+      var steps = all.stream().filter(s -> s.getParentSpanId().equals(line.getSpanId())).toList();
+      if ("a".equals(line.getAttributes().get(requestIdKey))) {
+        assertThat(steps)
+            .extracting(s -> s.getName() + "=" + s.getAttributes().get(outcomeKey))
+            .containsExactlyInAnyOrder("tier=mutate", "route=mutate");
+        assertThat(
+                line.getAttributes()
+                    .get(
+                        io.opentelemetry.api.common.AttributeKey.stringKey("gen_ai.request.model")))
+            .isEqualTo("gpt-4o");
+      } else {
+        // Line c has no tier: the FailClosed step rejects it, and the line's span says so.
+        assertThat(steps)
+            .extracting(s -> s.getName() + "=" + s.getAttributes().get(outcomeKey))
+            .containsExactly("tier=reject");
+        assertThat(
+                line.getAttributes()
+                    .get(
+                        io.opentelemetry.api.common.AttributeKey.stringKey(
+                            "payload_processor.rejection.processor")))
+            .isEqualTo("tier");
+      }
+    }
+  }
+
   private BatchReport run(Pipeline pipeline, BatchOptions options, String input)
       throws IOException, MalformedLineException, BatchFiles.SetupException {
     Path in = write(dir, "in.jsonl", input);
