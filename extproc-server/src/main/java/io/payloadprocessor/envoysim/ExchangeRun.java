@@ -36,7 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * message timers and the arrival of body pieces, and mirrors Envoy v1.34 rule by rule (see the
  * shared reference). The parts follow Envoy's sources: this class is the filter ({@code
  * ext_proc.cc}); {@link ProcessorState} is one direction's state ({@code processor_state.cc});
- * {@link ExtProcClientStream} is the gRPC stream ({@code client_impl.cc}); {@link ExchangeTrace} is
+ * {@link ExtProcClientStream} is the gRPC stream ({@code client_impl.cc}); {@link EnvoyDebugLog} is
  * what the debug log would show.
  */
 final class ExchangeRun {
@@ -46,7 +46,7 @@ final class ExchangeRun {
   private final ClientBehaviour behaviour;
   private final MutationRules rules;
   private final MutationRules immediateRules;
-  private final ExchangeTrace trace;
+  private final EnvoyDebugLog trace;
   private final long startNanos = System.nanoTime();
 
   private final ProcessorState req;
@@ -79,7 +79,7 @@ final class ExchangeRun {
       Upstream upstream,
       ClientBehaviour behaviour,
       boolean tracing) {
-    this.trace = new ExchangeTrace(tracing, startNanos);
+    this.trace = new EnvoyDebugLog(tracing, startNanos);
     this.client = new ExtProcClientStream(channel, config, trace);
     this.config = config;
     this.request = request;
@@ -566,12 +566,12 @@ final class ExchangeRun {
   private void onReceiveMessage(ProcessingResponse r) {
     if (client.isClosed()) {
       if (trace.enabled()) {
-        trace.note("<- (ignored, stream closed) " + ExchangeTrace.summarize(r));
+        trace.note("<- (ignored, stream closed) " + EnvoyDebugLog.summarize(r));
       }
       return;
     }
     if (trace.enabled()) {
-      trace.note("<- " + ExchangeTrace.summarize(r));
+      trace.note("<- " + EnvoyDebugLog.summarize(r));
     }
     if (config.observabilityMode()) {
       return; // every response ignored

@@ -44,7 +44,7 @@ final class ExtProcClientStream {
 
   private final Channel channel;
   private final EnvoyFilterConfig config;
-  private final ExchangeTrace trace;
+  private final EnvoyDebugLog trace;
   private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
   private ClientCallStreamObserver<ProcessingRequest> stream;
   private boolean closed;
@@ -55,7 +55,7 @@ final class ExtProcClientStream {
   /** How the server ended the call (a gRPC code name such as OK); null while it has not. */
   private String closeStatus;
 
-  ExtProcClientStream(Channel channel, EnvoyFilterConfig config, ExchangeTrace trace) {
+  ExtProcClientStream(Channel channel, EnvoyFilterConfig config, EnvoyDebugLog trace) {
     this.channel = channel;
     this.config = config;
     this.trace = trace;
@@ -149,7 +149,7 @@ final class ExtProcClientStream {
     }
     ProcessingRequest msg = b.build();
     if (trace.enabled()) {
-      trace.note("-> " + ExchangeTrace.summarize(msg));
+      trace.note("-> " + EnvoyDebugLog.summarize(msg));
     }
     try {
       stream.onNext(msg);
@@ -231,7 +231,7 @@ final class ExtProcClientStream {
           closeStatus = e.status().getCode().name();
           trace.note("<- server finished the call with " + closeStatus);
         } else if (ev instanceof GrpcMessage m && trace.enabled()) {
-          trace.note("<- (ignored after end of exchange) " + ExchangeTrace.summarize(m.response()));
+          trace.note("<- (ignored after end of exchange) " + EnvoyDebugLog.summarize(m.response()));
         }
       }
     } catch (InterruptedException e) {

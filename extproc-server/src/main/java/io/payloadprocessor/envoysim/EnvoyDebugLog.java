@@ -12,14 +12,14 @@ import java.util.Map;
  * The trace of one exchange (what Envoy's debug log would show): one timed line per event and
  * message, with credentials redacted and long bytes elided, since traces end up in test output.
  */
-final class ExchangeTrace {
+final class EnvoyDebugLog {
   private static final int TRACE_BODY_LIMIT = 200;
 
   private final boolean enabled;
   private final long startNanos;
   private final StringBuilder text = new StringBuilder();
 
-  ExchangeTrace(boolean enabled, long startNanos) {
+  EnvoyDebugLog(boolean enabled, long startNanos) {
     this.enabled = enabled;
     this.startNanos = startNanos;
   }
