@@ -8,9 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 LINES="${1:-100000}"
 shift || true
-JAR=extproc-server/target/payload-processor.jar
+JAR=server/target/payload-processor.jar
 if [[ ! -f "$JAR" ]]; then
-  mvn -q -B -pl extproc-server -am package -DskipTests -Dspotless.check.skip=true
+  mvn -q -B -pl server -am package -DskipTests -Dspotless.check.skip=true
 fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

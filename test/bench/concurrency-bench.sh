@@ -13,7 +13,7 @@
 # must have passed it (outcome continue), none failed (timeout, backend_unavailable, overloaded).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-JAR=extproc-server/target/payload-processor.jar
+JAR=server/target/payload-processor.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 N=${N:-10000}; C=${C:-100}; M=${M:-100}; HEAP=${HEAP:-512m}; DELAY_MS=${DELAY_MS:-1000}
 command -v h2load >/dev/null || { echo "h2load not found: apt-get install -y nghttp2-client" >&2; exit 2; }

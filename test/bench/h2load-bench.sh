@@ -21,7 +21,7 @@
 # travel as 200 with a grpc-status trailer: correctness is the tests' job, this is throughput.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-JAR=extproc-server/target/payload-processor.jar
+JAR=server/target/payload-processor.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 ROUNDS=${ROUNDS:-7}; N=${N:-30000}; C=${C:-4}; M=${M:-16}; HEAP=${HEAP:-512m}
 command -v h2load >/dev/null || { echo "h2load not found: apt-get install -y nghttp2-client" >&2; exit 2; }

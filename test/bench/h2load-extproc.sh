@@ -4,7 +4,7 @@
 # Usage:  test/bench/h2load-extproc.sh [HOST:PORT] [extra h2load options...]
 # Env:    N (requests, default 100000)  C (connections, 4)  M (streams in flight per connection, 32)
 #         T (h2load threads, 1)  PP_CLASSPATH (classpath with io.payloadprocessor.bench.LoadCommand;
-#         default: extproc-server/target/payload-processor.jar, built if missing)
+#         default: server/target/payload-processor.jar, built if missing)
 # Needs:  h2load (Debian/Ubuntu: apt-get install -y nghttp2-client), Java 17+.
 #
 # How it works. h2load speaks HTTP/2 but not gRPC, so we give it what gRPC puts on the wire:
@@ -28,7 +28,7 @@
 #
 # Measured (2026-11-29, 2 shared vCPUs, load average ~10 from parallel builds, so only relative
 # numbers mean anything), against the test-only trivial CONTINUE server
-# (extproc-server/src/test/.../bench/ContinueExtProcServer.java, see below):
+# (tools/src/test/.../bench/ContinueExtProcServer.java, see below):
 #   h2load -n 2000 -c 4 -m 16            -> 2000/2000 succeeded, ~3900 req/s, mean 9.6 ms
 #   load --concurrency 32 (4 messages per exchange + END_STREAM/RST like Envoy)
 #                                        -> ~1100 exchanges/s, p50 25 ms, p99 145 ms, 0 errors
@@ -37,11 +37,10 @@
 #                                           reported as "overload" (no coordinated omission)
 #
 # To reproduce against the trivial server:
-#   mvn -q -B -pl extproc-server -am test-compile
-#   mvn -q -B -pl extproc-server dependency:build-classpath -Dmdep.includeScope=test \
+#   mvn -q -B -pl tools -am test-compile
+#   mvn -q -B -pl tools dependency:build-classpath -Dmdep.includeScope=test \
 #       -Dmdep.outputFile=/tmp/cp.txt
-#   CP=extproc-server/target/classes:extproc-server/target/test-classes:proto/target/classes
-#   CP=$CP:processors/target/classes:$(cat /tmp/cp.txt)
+#   CP=tools/target/classes:tools/target/test-classes:proto/target/classes:$(cat /tmp/cp.txt)
 #   java -cp "$CP" io.payloadprocessor.bench.ContinueExtProcServer 19002 &
 #   PP_CLASSPATH=$CP test/bench/h2load-extproc.sh 127.0.0.1:19002
 set -euo pipefail
@@ -60,10 +59,10 @@ if ! command -v h2load >/dev/null 2>&1; then
 fi
 
 if [[ -z "${PP_CLASSPATH:-}" ]]; then
-  PP_CLASSPATH="$ROOT/extproc-server/target/payload-processor.jar"
+  PP_CLASSPATH="$ROOT/server/target/payload-processor.jar"
   if [[ ! -f "$PP_CLASSPATH" ]]; then
     echo "building $PP_CLASSPATH ..." >&2
-    (cd "$ROOT" && mvn -q -B -pl extproc-server -am package -DskipTests)
+    (cd "$ROOT" && mvn -q -B -pl server -am package -DskipTests)
   fi
 fi
 

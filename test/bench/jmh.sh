@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 mvn -q -B -pl test -am test-compile -Dspotless.check.skip=true
 CP="test/target/test-classes:$(cat test/target/test-classpath.txt)"
-for m in extproc-server processors proto; do CP="$CP:$m/target/classes"; done
+for m in server tools modules spi proto; do CP="$CP:$m/target/classes"; done
 exec java -cp "$CP" org.openjdk.jmh.Main "$@"

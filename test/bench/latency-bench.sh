@@ -14,7 +14,7 @@
 # p99 (GC log in the summary: count and longest pause).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-JAR=extproc-server/target/payload-processor.jar
+JAR=server/target/payload-processor.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 RATES=${RATES:-1000 2000}; ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-20s}; HEAP=${HEAP:-512m}
 tmp=$(mktemp -d); pids=()

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 LINES="${1:-100000}"
 PIPELINES="${2:-pass pii all}"
-JAR=extproc-server/target/payload-processor.jar
+JAR=server/target/payload-processor.jar
 CP_FILE=spark/target/job-classpath.txt
 if [[ ! -f "$JAR" || ! -f "$CP_FILE" ]]; then
   mvn -q -B -pl spark -am package -DskipTests -Dspotless.check.skip=true

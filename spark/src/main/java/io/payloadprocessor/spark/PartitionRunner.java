@@ -1,10 +1,10 @@
 package io.payloadprocessor.spark;
 
+import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.server.batch.BatchReport;
 import io.payloadprocessor.server.batch.BatchRun;
 import io.payloadprocessor.server.batch.LineReader;
 import io.payloadprocessor.server.batch.LineResult;
-import io.payloadprocessor.spi.HttpMessage;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import org.apache.spark.api.java.function.FlatMapFunction;

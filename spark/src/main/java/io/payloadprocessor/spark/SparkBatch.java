@@ -1,5 +1,6 @@
 package io.payloadprocessor.spark;
 
+import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.server.batch.BatchFiles;
 import io.payloadprocessor.server.batch.BatchOptions;
 import io.payloadprocessor.server.batch.BatchReport;
@@ -8,7 +9,6 @@ import io.payloadprocessor.server.cli.Durations;
 import io.payloadprocessor.server.cli.Sizes;
 import io.payloadprocessor.server.config.ConfigError;
 import io.payloadprocessor.server.config.LoadResult;
-import io.payloadprocessor.spi.HttpMessage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;

@@ -2,8 +2,6 @@ package io.payloadprocessor.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.payloadprocessor.server.conformance.ConformanceCase;
-import io.payloadprocessor.server.conformance.ConformanceRunner;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Test;
 class JarSmokeTest {
   private static Path jar() {
     Path base = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
-    Path jar = base.resolve("../extproc-server/target/payload-processor.jar").normalize();
-    return Files.exists(jar) ? jar : base.resolve("extproc-server/target/payload-processor.jar");
+    Path jar = base.resolve("../server/target/payload-processor.jar").normalize();
+    return Files.exists(jar) ? jar : base.resolve("server/target/payload-processor.jar");
   }
 
   private static int freePort() throws Exception {

@@ -1,11 +1,11 @@
 package io.payloadprocessor.jmh;
 
+import io.payloadprocessor.conformance.LocalRedis;
 import io.payloadprocessor.modules.semanticcache.SemanticCacheFactory;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.server.config.DefaultModuleContext;
-import io.payloadprocessor.server.conformance.LocalRedis;
-import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -74,7 +74,7 @@ public class CacheHitBenchmark {
                 + "\"completion_tokens\":2,\"total_tokens\":22}}")
             .getBytes(StandardCharsets.UTF_8);
     // Store the answer once through the normal path: a miss, then the response part.
-    Exchange miss = exchange();
+    MutableExchange miss = exchange();
     cache.onRequest(miss);
     Headers rh = new Headers().set(":status", "200").set("content-type", "application/json");
     miss.setResponse(new HttpMessage(rh, response, true));
@@ -84,13 +84,13 @@ public class CacheHitBenchmark {
     }
   }
 
-  private Exchange exchange() {
+  private MutableExchange exchange() {
     Headers h =
         new Headers()
             .set(":method", "POST")
             .set(":path", "/v1/chat/completions")
             .set("content-type", "application/json");
-    return new Exchange("bench", new HttpMessage(h, request, true), Map.of());
+    return new MutableExchange("bench", new HttpMessage(h, request, true), Map.of());
   }
 
   @Benchmark

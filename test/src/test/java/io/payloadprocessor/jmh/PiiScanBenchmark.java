@@ -8,9 +8,10 @@ import io.payloadprocessor.modules.pii.PiiFactory;
 import io.payloadprocessor.modules.pii.PiiRule;
 import io.payloadprocessor.modules.pii.PiiScanner;
 import io.payloadprocessor.modules.testing.TestContext;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Processor;
 import io.payloadprocessor.spi.SseEvent;
 import io.payloadprocessor.spi.SseStreamProcessor;
@@ -78,7 +79,8 @@ public class PiiScanBenchmark {
                     "{\"detectors\":[{\"type\":\"email\"},{\"type\":\"phone\"},"
                         + "{\"type\":\"payment_card\"},{\"type\":\"us_ssn\"},{\"type\":\"iban\"}]}"),
                 new TestContext());
-    Exchange ex = new Exchange("r", new HttpMessage(new Headers(), new byte[0], false), Map.of());
+    Exchange ex =
+        new MutableExchange("r", new HttpMessage(new Headers(), new byte[0], false), Map.of());
     stream = pii.openSseStream(ex);
     chunk =
         SseEvent.data(

@@ -3,15 +3,16 @@ package io.payloadprocessor.jmh;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.payloadprocessor.config.ModuleConfigs;
 import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.modules.semanticrouter.SemanticRouterConfig;
 import io.payloadprocessor.modules.semanticrouter.SemanticRouterFactory;
 import io.payloadprocessor.modules.semanticrouter.SemanticRouterProcessor;
 import io.payloadprocessor.modules.testing.TestContext;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
-import io.payloadprocessor.spi.ModuleConfigs;
 import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
@@ -103,7 +104,7 @@ public class SemanticRouteBenchmark {
     body.putArray("messages").addObject().put("role", "user").put("content", prompt);
     Headers h = new Headers().set(":path", "/v1/chat/completions");
     Exchange e =
-        new Exchange(
+        new MutableExchange(
             "bench",
             new HttpMessage(h, body.toString().getBytes(StandardCharsets.UTF_8), true),
             Map.of());

@@ -1,7 +1,7 @@
 package io.payloadprocessor.jmh;
 
+import io.payloadprocessor.runtime.SseParser;
 import io.payloadprocessor.spi.SseEvent;
-import io.payloadprocessor.spi.SseParser;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

@@ -7,6 +7,8 @@ import io.opentelemetry.sdk.trace.SpanLimits;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.payloadprocessor.runtime.HttpMessage;
+import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.server.ServerMetrics;
 import io.payloadprocessor.server.pipeline.FailureMode;
 import io.payloadprocessor.server.pipeline.PipelineRunner;
@@ -19,7 +21,6 @@ import io.payloadprocessor.server.telemetry.ExchangeTrace;
 import io.payloadprocessor.server.telemetry.Tracing;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.HttpMessage;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
@@ -157,7 +158,7 @@ public class TracingBenchmark {
             .set(":path", "/v1/chat/completions")
             .set("content-type", "application/json")
             .set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-    Exchange ex = new Exchange("req-1", new HttpMessage(h, body, true), Map.of());
+    MutableExchange ex = new MutableExchange("req-1", new HttpMessage(h, body, true), Map.of());
     ExchangeTrace trace = tracing.startExchange(h, ex.requestId());
     PipelineRunner.Result r = runner.runRequest(ex, steps, BodyState.PRESENT, trace);
     trace.requestBody(ex.mutableRequest());
@@ -174,7 +175,7 @@ public class TracingBenchmark {
             .set(":path", "/v1/chat/completions")
             .set("content-type", "application/json")
             .set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-    Exchange ex = new Exchange("req-1", new HttpMessage(h, body, true), Map.of());
+    MutableExchange ex = new MutableExchange("req-1", new HttpMessage(h, body, true), Map.of());
     return runner.runRequest(ex, steps, BodyState.PRESENT);
   }
 

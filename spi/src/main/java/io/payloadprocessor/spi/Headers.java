@@ -1,0 +1,107 @@
+package io.payloadprocessor.spi;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An ordered HTTP header multimap with lower-case names, as Envoy hands headers to an external
+ * processor (pseudo-headers such as {@code :path} included). Repeated headers keep their order.
+ */
+public final class Headers {
+  private final Map<String, List<String>> map;
+
+  public Headers() {
+    this.map = new LinkedHashMap<>();
+  }
+
+  private Headers(Map<String, List<String>> map) {
+    this.map = map;
+  }
+
+  /** A deep copy. */
+  public Headers copy() {
+    LinkedHashMap<String, List<String>> copy = new LinkedHashMap<>();
+    map.forEach((k, v) -> copy.put(k, new ArrayList<>(v)));
+    return new Headers(copy);
+  }
+
+  public static String normalize(String name) {
+    return name.toLowerCase(Locale.ROOT);
+  }
+
+  /** Appends a value, keeping any existing ones. */
+  public Headers add(String name, String value) {
+    map.computeIfAbsent(normalize(name), k -> new ArrayList<>(1)).add(value);
+    return this;
+  }
+
+  /** Replaces all values of {@code name} with one value. */
+  public Headers set(String name, String value) {
+    List<String> values = new ArrayList<>(1);
+    values.add(value);
+    map.put(normalize(name), values);
+    return this;
+  }
+
+  public Headers remove(String name) {
+    map.remove(normalize(name));
+    return this;
+  }
+
+  /** The first value, or null. */
+  public @Nullable String get(String name) {
+    List<String> values = map.get(normalize(name));
+    return values == null || values.isEmpty() ? null : values.get(0);
+  }
+
+  /** All values in order; empty if absent. */
+  public List<String> getAll(String name) {
+    List<String> values = map.get(normalize(name));
+    return values == null ? List.of() : Collections.unmodifiableList(values);
+  }
+
+  /** Repeated values joined with "," (RFC 9110 field combination), or null. */
+  public @Nullable String getJoined(String name) {
+    List<String> values = map.get(normalize(name));
+    return values == null || values.isEmpty() ? null : String.join(",", values);
+  }
+
+  public boolean contains(String name) {
+    return map.containsKey(normalize(name));
+  }
+
+  public Set<String> names() {
+    return Collections.unmodifiableSet(map.keySet());
+  }
+
+  /** A read-only view: name to values. */
+  public Map<String, List<String>> asMap() {
+    return Collections.unmodifiableMap(map);
+  }
+
+  public boolean isEmpty() {
+    return map.isEmpty();
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    return o instanceof Headers headers && headers.map.equals(map);
+  }
+
+  @Override
+  public int hashCode() {
+    return map.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    // Names only: values may hold credentials, and logs must never contain them.
+    return "Headers" + map.keySet();
+  }
+}
