@@ -11,10 +11,8 @@ import com.jayway.jsonpath.Option;
 import com.jayway.jsonpath.PathNotFoundException;
 import com.jayway.jsonpath.spi.json.JacksonJsonNodeJsonProvider;
 import com.jayway.jsonpath.spi.mapper.JacksonMappingProvider;
-import java.util.ArrayList;
+import io.payloadprocessor.modules.bodyfieldtoheader.JsonFieldPath;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A body field address ({@code setBodyFields[].path}, {@code removeBodyFields[]}) as a JSONPath,
@@ -34,16 +32,13 @@ final class BodyFieldPath {
           .options(Option.SUPPRESS_EXCEPTIONS)
           .build();
 
-  /** One segment of Jayway's normalised definite path: {@code ['name']} or {@code [3]}. */
-  private static final Pattern SEGMENT = Pattern.compile("\\['([^']*)'\\]|\\[(-?\\d+)\\]");
-
   private final String source;
   private final JsonPath compiled;
 
-  /** Segments of a definite path: String property names and Integer indexes; null if indefinite. */
-  private final List<Object> segments;
+  /** Segments of a definite path; null if indefinite. */
+  private final List<JsonFieldPath.Segment> segments;
 
-  private BodyFieldPath(String source, JsonPath compiled, List<Object> segments) {
+  private BodyFieldPath(String source, JsonPath compiled, List<JsonFieldPath.Segment> segments) {
     this.source = source;
     this.compiled = compiled;
     this.segments = segments;
@@ -72,19 +67,13 @@ final class BodyFieldPath {
     if (!compiled.isDefinite()) {
       return new BodyFieldPath(path, compiled, null);
     }
-    String normal = compiled.getPath(); // e.g. $['a'][0]['b']
-    List<Object> segments = new ArrayList<>();
-    Matcher m = SEGMENT.matcher(normal);
-    int pos = 1;
-    while (pos < normal.length()) {
-      if (!m.find(pos) || m.start() != pos) {
-        throw new IllegalArgumentException(
-            "unsupported JSONPath (property names must not contain quotes): " + path);
-      }
-      segments.add(m.group(1) != null ? m.group(1) : Integer.valueOf(m.group(2)));
-      pos = m.end();
+    try {
+      // Jayway's normal form of a definite path, e.g. $['a'][0]['b'], read back into segments.
+      return new BodyFieldPath(
+          path, compiled, JsonFieldPath.parseNormalized(compiled.getPath()).segments());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("unsupported JSONPath: " + path, e);
     }
-    return new BodyFieldPath(path, compiled, segments);
   }
 
   /**
@@ -145,10 +134,10 @@ final class BodyFieldPath {
     JsonNode current = root;
     StringBuilder at = new StringBuilder("$");
     for (int i = 0; i < segments.size(); i++) {
-      Object seg = segments.get(i);
+      JsonFieldPath.Segment seg = segments.get(i);
       boolean last = i == segments.size() - 1;
-      if (seg instanceof String) {
-        String name = (String) seg;
+      if (!seg.isIndex()) {
+        String name = seg.name();
         if (!current.isObject()) {
           throw new IllegalStateException("cannot set " + source + ": " + at + " is not an object");
         }
@@ -165,7 +154,7 @@ final class BodyFieldPath {
         current = child;
         at.append('.').append(name);
       } else {
-        int index = (Integer) seg;
+        int index = seg.index();
         if (!current.isArray()) {
           throw new IllegalStateException("cannot set " + source + ": " + at + " is not a list");
         }
@@ -198,22 +187,22 @@ final class BodyFieldPath {
     }
     JsonNode current = root;
     for (int i = 0; i < segments.size(); i++) {
-      Object seg = segments.get(i);
+      JsonFieldPath.Segment seg = segments.get(i);
       boolean last = i == segments.size() - 1;
-      if (seg instanceof String) {
+      if (!seg.isIndex()) {
         if (!current.isObject()) {
           return;
         }
         if (last) {
-          ((ObjectNode) current).remove((String) seg);
+          ((ObjectNode) current).remove(seg.name());
           return;
         }
-        current = current.get((String) seg);
+        current = current.get(seg.name());
       } else {
         if (!current.isArray()) {
           return;
         }
-        int index = (Integer) seg;
+        int index = seg.index();
         int resolved = index < 0 ? current.size() + index : index;
         if (resolved < 0 || resolved >= current.size()) {
           return;

@@ -111,7 +111,7 @@ public final class CelEnvironment {
 
   private static Cel build(boolean withResponse) {
     CelBuilder builder =
-        CelFactory.standardCelBuilder()
+        CelFactory.legacyCelBuilder()
             .setOptions(OPTIONS)
             .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
             .addCompilerLibraries(CelOptionalLibrary.INSTANCE)

@@ -362,33 +362,30 @@ public final class CelTransformProcessor implements Processor {
 
     private Object build(String name) throws BodyException {
       switch (name) {
-        case "request":
-          {
-            Map<String, Object> req = new HashMap<>(8);
-            req.put("body", reads.contains("request.body") ? requestBody() : CelByteString.EMPTY);
-            // Only what the expressions read is built (reads covers any whole-variable use too).
-            req.put(
-                "headers",
-                reads.contains("request.headers") ? headerMap(requestView.headers()) : Map.of());
-            req.put("method", nonNull(requestView.headers().get(":method")));
-            req.put("path", nonNull(requestView.headers().get(":path")));
-            return input(req);
+        case "request" -> {
+          Map<String, Object> req = new HashMap<>(8);
+          req.put("body", reads.contains("request.body") ? requestBody() : CelByteString.EMPTY);
+          // Only what the expressions read is built (reads covers any whole-variable use too).
+          req.put(
+              "headers",
+              reads.contains("request.headers") ? headerMap(requestView.headers()) : Map.of());
+          req.put("method", nonNull(requestView.headers().get(":method")));
+          req.put("path", nonNull(requestView.headers().get(":path")));
+          return input(req);
+        }
+        case "response" -> {
+          if (responseView == null) {
+            return null;
           }
-        case "response":
-          {
-            if (responseView == null) {
-              return null;
-            }
-            Map<String, Object> resp = new HashMap<>(8);
-            resp.put(
-                "body", reads.contains("response.body") ? responseBody() : CelByteString.EMPTY);
-            resp.put(
-                "headers",
-                reads.contains("response.headers") ? headerMap(responseView.headers()) : Map.of());
-            resp.put("status", (long) exchange.responseStatus());
-            return input(resp);
-          }
-        default:
+          Map<String, Object> resp = new HashMap<>(8);
+          resp.put("body", reads.contains("response.body") ? responseBody() : CelByteString.EMPTY);
+          resp.put(
+              "headers",
+              reads.contains("response.headers") ? headerMap(responseView.headers()) : Map.of());
+          resp.put("status", (long) exchange.responseStatus());
+          return input(resp);
+        }
+        default -> {
           if (!CelVocabulary.isName(name)) {
             return null;
           }
@@ -400,6 +397,7 @@ public final class CelTransformProcessor implements Processor {
             }
           }
           return value;
+        }
       }
     }
 
@@ -504,6 +502,9 @@ public final class CelTransformProcessor implements Processor {
       return responseBody.toByteArray();
     }
 
+    // The same instance is the common case (the body passed straight through); equals is the
+    // fallback for a copy, and two distinct empty values are not taken for the body.
+    @SuppressWarnings("ReferenceEquality")
     private static boolean sameBytes(CelByteString a, CelByteString body) {
       return a == body || (!body.isEmpty() && a.equals(body));
     }

@@ -261,17 +261,17 @@ final class CelValues {
     if (value == null || value instanceof NullValue) {
       return NODES.nullNode();
     }
-    if (value instanceof String) {
-      return NODES.textNode((String) value);
+    if (value instanceof String string) {
+      return NODES.textNode(string);
     }
-    if (value instanceof Boolean) {
-      return NODES.booleanNode((Boolean) value);
+    if (value instanceof Boolean b) {
+      return NODES.booleanNode(b);
     }
     if (value instanceof Long || value instanceof Integer) {
       return NODES.numberNode(((Number) value).longValue());
     }
-    if (value instanceof UnsignedLong) {
-      return NODES.numberNode(((UnsignedLong) value).bigIntegerValue());
+    if (value instanceof UnsignedLong unsignedLong) {
+      return NODES.numberNode(unsignedLong.bigIntegerValue());
     }
     if (value instanceof Double || value instanceof Float) {
       String text = origins == null ? null : origins.text(value);
@@ -279,16 +279,15 @@ final class CelValues {
           ? NODES.numberNode(new BigDecimal(text))
           : NODES.numberNode(((Number) value).doubleValue());
     }
-    if (value instanceof CelByteString) {
-      return NODES.textNode(
-          Base64.getEncoder().encodeToString(((CelByteString) value).toByteArray()));
+    if (value instanceof CelByteString celByteString) {
+      return NODES.textNode(Base64.getEncoder().encodeToString(celByteString.toByteArray()));
     }
     if (value instanceof Map) {
       ObjectNode obj = NODES.objectNode();
       for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
         Object key = e.getKey();
         obj.set(
-            key instanceof String ? (String) key : String.valueOf(key),
+            key instanceof String string ? string : String.valueOf(key),
             toJson(e.getValue(), origins));
       }
       return obj;
@@ -321,10 +320,10 @@ final class CelValues {
     String text;
     if (value == null || value instanceof NullValue) {
       throw new IllegalArgumentException("header value expression evaluated to null");
-    } else if (value instanceof String) {
-      text = (String) value;
-    } else if (value instanceof CelByteString) {
-      text = ((CelByteString) value).toStringUtf8();
+    } else if (value instanceof String string) {
+      text = string;
+    } else if (value instanceof CelByteString celByteString) {
+      text = celByteString.toStringUtf8();
     } else if (value instanceof Map || value instanceof Iterable) {
       try {
         text = HttpMessage.JSON.writeValueAsString(toJson(value, origins));

@@ -132,76 +132,104 @@ final class CelVocabulary {
     Exchange ex = src.exchange();
     Headers rq = src.request().headers();
     switch (name) {
-      case "k8s.http.request.path":
+      case "k8s.http.request.path" -> {
         return pathOnly(nonNull(rq.get(":path")));
-      case "k8s.http.request.query":
+      }
+      case "k8s.http.request.query" -> {
         return query(nonNull(rq.get(":path")));
-      case "k8s.http.request.path_and_query":
+      }
+      case "k8s.http.request.path_and_query" -> {
         return nonNull(rq.get(":path"));
-      case "k8s.http.request.authority":
+      }
+      case "k8s.http.request.authority" -> {
         return nonNull(rq.get(":authority"));
-      case "k8s.http.request.scheme":
+      }
+      case "k8s.http.request.scheme" -> {
         return nonNull(rq.get(":scheme"));
-      case "k8s.http.request.method":
+      }
+      case "k8s.http.request.method" -> {
         return nonNull(rq.get(":method"));
-      case "k8s.http.request.protocol":
+      }
+      case "k8s.http.request.protocol" -> {
         return attribute(ex, "request.protocol");
-      case "k8s.http.request.headers":
+      }
+      case "k8s.http.request.headers" -> {
         return joined(rq);
-      case "k8s.http.request.raw_headers":
+      }
+      case "k8s.http.request.raw_headers" -> {
         return raw(rq);
-      case "k8s.http.request.trailers":
+      }
+      case "k8s.http.request.trailers" -> {
         return joined(ex.requestTrailers());
-      case "k8s.http.request.raw_trailers":
+      }
+      case "k8s.http.request.raw_trailers" -> {
         return raw(ex.requestTrailers());
-      case "k8s.http.response.status.code":
+      }
+      case "k8s.http.response.status.code" -> {
         return (long) ex.responseStatus();
-      case "k8s.http.response.headers":
+      }
+      case "k8s.http.response.headers" -> {
         return joined(src.response().headers());
-      case "k8s.http.response.raw_headers":
+      }
+      case "k8s.http.response.raw_headers" -> {
         return raw(src.response().headers());
-      case "k8s.http.response.trailers":
+      }
+      case "k8s.http.response.trailers" -> {
         return joined(ex.responseTrailers());
-      case "k8s.http.response.raw_trailers":
+      }
+      case "k8s.http.response.raw_trailers" -> {
         return raw(ex.responseTrailers());
-      case "k8s.openai.model":
+      }
+      case "k8s.openai.model" -> {
         return text(requestJson(src.request()), "model");
-      case "k8s.mcp.request.id":
+      }
+      case "k8s.mcp.request.id" -> {
         return jsonRpcId(src.request());
-      case "k8s.mcp.request.method":
+      }
+      case "k8s.mcp.request.method" -> {
         return text(jsonRpc(requestJson(src.request())), "method");
-      case "k8s.mcp.request.tool_name":
+      }
+      case "k8s.mcp.request.tool_name" -> {
         return paramOf(jsonRpc(requestJson(src.request())), "tools/call", "name");
-      case "k8s.mcp.request.resource_uri":
+      }
+      case "k8s.mcp.request.resource_uri" -> {
         return paramOf(jsonRpc(requestJson(src.request())), "resources/read", "uri");
-      case "k8s.mcp.response.is_error":
+      }
+      case "k8s.mcp.response.is_error" -> {
         return mcpError(src.response()) != null;
-      case "k8s.mcp.response.error.code":
-        {
-          JsonNode error = mcpError(src.response());
-          JsonNode code = error == null ? null : error.get("code");
-          return code != null && code.isIntegralNumber() && code.canConvertToLong()
-              ? code.longValue()
-              : 0L;
-        }
-      case "k8s.mcp.response.error.message":
+      }
+      case "k8s.mcp.response.error.code" -> {
+        JsonNode error = mcpError(src.response());
+        JsonNode code = error == null ? null : error.get("code");
+        return code != null && code.isIntegralNumber() && code.canConvertToLong()
+            ? code.longValue()
+            : 0L;
+      }
+      case "k8s.mcp.response.error.message" -> {
         return text(mcpError(src.response()), "message");
-      case "k8s.tcp.source.address":
+      }
+      case "k8s.tcp.source.address" -> {
         return hostOf(attribute(ex, "source.address"));
-      case "k8s.tcp.source.port":
+      }
+      case "k8s.tcp.source.port" -> {
         return port(ex);
-      case "k8s.tcp.source.is_tls":
+      }
+      case "k8s.tcp.source.is_tls" -> {
         return !attribute(ex, "connection.tls_version").isEmpty();
-      case "k8s.tcp.source.is_mtls":
+      }
+      case "k8s.tcp.source.is_mtls" -> {
         return Boolean.TRUE.equals(ex.envoyAttributes().get("connection.mtls"));
-      case "k8s.tls.source.peer_certificate":
+      }
+      case "k8s.tls.source.peer_certificate" -> {
         return "";
-      default:
+      }
+      default -> {
         String attr = TLS_ATTRIBUTES.get(name);
         if (attr != null) {
           return attribute(ex, attr);
         }
         throw new IllegalArgumentException("not a vocabulary name: " + name);
+      }
     }
   }
 

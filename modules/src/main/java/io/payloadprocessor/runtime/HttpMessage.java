@@ -246,18 +246,15 @@ public final class HttpMessage implements MessageView {
         Math.min(
             MAX_DECODED_BYTES, Math.max(RATIO_FLOOR_BYTES, (long) raw.length * MAX_DECODE_RATIO));
     try {
-      switch (enc) {
-        case "gzip":
-        case "x-gzip":
-          return gunzip(raw, (int) limit);
-        case "deflate":
-          return inflateHttpDeflate(raw, (int) limit);
-        default:
-          throw new BodyException(
-              415,
-              "unsupported_content_encoding",
-              "content-encoding '" + enc + "' cannot be decoded for inspection");
-      }
+      return switch (enc) {
+        case "gzip", "x-gzip" -> gunzip(raw, (int) limit);
+        case "deflate" -> inflateHttpDeflate(raw, (int) limit);
+        default ->
+            throw new BodyException(
+                415,
+                "unsupported_content_encoding",
+                "content-encoding '" + enc + "' cannot be decoded for inspection");
+      };
     } catch (DataFormatException | IOException e) {
       throw new BodyException(
           415, "undecodable_body", "body does not decode as content-encoding '" + enc + "'", e);

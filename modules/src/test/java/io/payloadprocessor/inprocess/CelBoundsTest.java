@@ -207,14 +207,17 @@ class CelBoundsTest {
     long before = allocated();
     Mutation m =
         run(
-            "request:\n  setHeaders:\n"
-                + "    - {name: a, value: 'json(request.body).model'}\n"
-                + "    - {name: b, value: 'json(request.body).t'}\n"
-                + "    - {name: c, value: 'json(request.body).big'}\n"
-                + "    - {name: d, value: 'json(request.body).e'}\n"
-                + "    - {name: e, value: 'json(request.body).n[0]'}\n"
-                + "    - {name: f, value: 'json(request.body).i'}\n"
-                + "    - {name: g, value: 'json(request.body).n'}\n",
+            """
+            request:
+              setHeaders:
+                - {name: a, value: 'json(request.body).model'}
+                - {name: b, value: 'json(request.body).t'}
+                - {name: c, value: 'json(request.body).big'}
+                - {name: d, value: 'json(request.body).e'}
+                - {name: e, value: 'json(request.body).n[0]'}
+                - {name: f, value: 'json(request.body).i'}
+                - {name: g, value: 'json(request.body).n'}
+            """,
             post(body));
     assertThat(allocated() - before).isLessThan(64L * MIB);
     assertThat(m.setHeaders())
@@ -235,9 +238,12 @@ class CelBoundsTest {
     String body = "{\"a\":1e999999999,\"b\":0.1000000000000000000001}";
     Mutation m =
         run(
-            "request:\n  setBodyFields:\n"
-                + "    - {path: $.x, value: 'json(request.body).a'}\n"
-                + "    - {path: $.y, value: 'json(request.body).b'}\n",
+            """
+            request:
+              setBodyFields:
+                - {path: $.x, value: 'json(request.body).a'}
+                - {path: $.y, value: 'json(request.body).b'}
+            """,
             post(body));
     JsonNode out = m.json();
     assertThat(out.get("x").decimalValue()).isEqualTo(new BigDecimal("1e999999999"));

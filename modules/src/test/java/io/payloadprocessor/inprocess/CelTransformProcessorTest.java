@@ -146,9 +146,11 @@ class CelTransformProcessorTest {
   void removeAndSetHeaders() throws Exception {
     Mutation m =
         onRequest(
-            "request:\n"
-                + "  removeHeaders: [X-User-Email, {name: x-other}]\n"
-                + "  setHeaders: [{name: X-A, value: '\"1\"'}]\n",
+            """
+            request:
+              removeHeaders: [X-User-Email, {name: x-other}]
+              setHeaders: [{name: X-A, value: '"1"'}]
+            """,
             post("{}"));
     assertThat(m.removeHeaders()).containsExactly("x-user-email", "x-other");
     assertThat(m.setHeaders()).containsEntry("x-a", "1");
@@ -161,12 +163,14 @@ class CelTransformProcessorTest {
     JsonNode before = ex.request().json().deepCopy();
     Mutation m =
         onRequest(
-            "request:\n"
-                + "  setBodyFields:\n"
-                + "    - {path: $.stream, value: 'true'}\n"
-                + "    - {path: $.stream_options, value: '{\"include_usage\": true}'}\n"
-                + "    - {path: $.metadata.tags.source, value: 'request.method'}\n"
-                + "    - {name: $.n, value: 7}\n",
+            """
+            request:
+              setBodyFields:
+                - {path: $.stream, value: 'true'}
+                - {path: $.stream_options, value: '{"include_usage": true}'}
+                - {path: $.metadata.tags.source, value: 'request.method'}
+                - {name: $.n, value: 7}
+            """,
             ex);
     JsonNode out = m.json();
     assertThat(out.get("stream").booleanValue()).isTrue();
@@ -180,8 +184,10 @@ class CelTransformProcessorTest {
   void removeBodyFieldsIncludingMissingOnes() throws Exception {
     Mutation m =
         onRequest(
-            "request:\n"
-                + "  removeBodyFields: [$.user_email, {name: $.nope.deeper}, '$.messages[*].name']\n",
+            """
+            request:
+              removeBodyFields: [$.user_email, {name: $.nope.deeper}, '$.messages[*].name']
+            """,
             post(
                 "{\"user_email\":\"a@b\",\"messages\":[{\"role\":\"user\",\"name\":\"x\"}],\"k\":1}"));
     assertThat(m.json().toString()).isEqualTo("{\"messages\":[{\"role\":\"user\"}],\"k\":1}");
@@ -202,10 +208,12 @@ class CelTransformProcessorTest {
   void setBodyFieldsWithArrayIndexAndWildcard() throws Exception {
     Mutation m =
         onRequest(
-            "request:\n"
-                + "  setBodyFields:\n"
-                + "    - {path: '$.messages[0].content', value: '\"first\"'}\n"
-                + "    - {path: '$.messages[*].seen', value: 'true'}\n",
+            """
+            request:
+              setBodyFields:
+                - {path: '$.messages[0].content', value: '"first"'}
+                - {path: '$.messages[*].seen', value: 'true'}
+            """,
             post("{\"messages\":[{\"content\":\"a\",\"seen\":false},{\"seen\":false}]}"));
     assertThat(m.json().toString())
         .isEqualTo("{\"messages\":[{\"content\":\"first\",\"seen\":true},{\"seen\":true}]}");
@@ -334,11 +342,13 @@ class CelTransformProcessorTest {
     assertThatThrownBy(
             () ->
                 processor(
-                    "request:\n"
-                        + "  setHeaders:\n"
-                        + "    - {name: 'a b', value: '1'}\n"
-                        + "    - {name: X-B, value: '1 +'}\n"
-                        + "  removeBodyFields: [$]\n"))
+                    """
+                    request:
+                      setHeaders:
+                        - {name: 'a b', value: '1'}
+                        - {name: X-B, value: '1 +'}
+                      removeBodyFields: [$]
+                    """))
         .isInstanceOfSatisfying(
             ConfigException.class,
             e ->
@@ -374,8 +384,12 @@ class CelTransformProcessorTest {
   void responseTransformsThatReadTheBodyPassEventStreams() throws Exception {
     CelTransformProcessor p =
         processor(
-            "response:\n  setHeaders:\n    - name: x-total\n"
-                + "      value: string(json(response.body).usage.total_tokens)\n");
+            """
+            response:
+              setHeaders:
+                - name: x-total
+                  value: string(json(response.body).usage.total_tokens)
+            """);
     assertThat(p.streamsSse()).isTrue();
     MutableExchange ex = post("{}");
     ex.setResponse(
@@ -404,8 +418,12 @@ class CelTransformProcessorTest {
     assertThat(processor("response:\n  removeHeaders: [server]\n").streamsSse()).isFalse();
     assertThat(
             processor(
-                    "response:\n  setHeaders:\n    - name: x\n"
-                        + "      value: string(k8s.mcp.response.is_error)\n")
+                    """
+                    response:
+                      setHeaders:
+                        - name: x
+                          value: string(k8s.mcp.response.is_error)
+                    """)
                 .streamsSse())
         .isFalse();
   }

@@ -216,8 +216,12 @@ class CelVocabularyTest {
     assertThatThrownBy(
             () ->
                 CelBoundsTest.processor(
-                    "response:\n  setHeaders:\n    - name: x\n"
-                        + "      value: k8s.http.response.status.code + 'x'\n"))
+                    """
+                    response:
+                      setHeaders:
+                        - name: x
+                          value: k8s.http.response.status.code + 'x'
+                    """))
         .isInstanceOf(ConfigException.class);
   }
 
@@ -233,8 +237,12 @@ class CelVocabularyTest {
         .isTrue();
     assertThat(
             CelBoundsTest.processor(
-                    "response:\n  setHeaders:\n    - name: x\n"
-                        + "      value: string(k8s.mcp.response.is_error)\n")
+                    """
+                    response:
+                      setHeaders:
+                        - name: x
+                          value: string(k8s.mcp.response.is_error)
+                    """)
                 .readsResponseBody())
         .isTrue();
   }

@@ -1,49 +1,21 @@
 package io.payloadprocessor.modules;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.modules.testing.TestContext;
 import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Mutation;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Map;
-import java.util.Optional;
 
 /** Builds exchanges, contexts and processors for module tests. */
 public final class ModuleTestSupport {
   private ModuleTestSupport() {}
-
-  /** A context with its own registry. */
-  public static final class Context implements ModuleContext {
-    private final Path dir;
-    private final PrometheusRegistry registry = new PrometheusRegistry();
-
-    public Context(Path dir) {
-      this.dir = dir;
-    }
-
-    @Override
-    public Path configDir() {
-      return dir;
-    }
-
-    @Override
-    public PrometheusRegistry metrics() {
-      return registry;
-    }
-
-    @Override
-    public Optional<String> option(String key) {
-      return Optional.empty();
-    }
-  }
 
   public static JsonNode configJson(String json) {
     try {
@@ -54,7 +26,7 @@ public final class ModuleTestSupport {
   }
 
   public static Processor create(ModuleFactory factory, String configJson) throws ConfigException {
-    return factory.create("p", configJson(configJson), new Context(Path.of(".")));
+    return factory.create("p", configJson(configJson), new TestContext());
   }
 
   /** A POST with a JSON body and extra headers given as name, value pairs. */
@@ -80,8 +52,8 @@ public final class ModuleTestSupport {
 
   /** The mutation of a Continue outcome; fails for any other outcome. */
   public static Mutation mutation(Outcome o) {
-    if (o instanceof Outcome.Continue) {
-      return ((Outcome.Continue) o).mutation();
+    if (o instanceof Outcome.Continue c) {
+      return c.mutation();
     }
     throw new AssertionError("expected Continue, got " + o);
   }

@@ -28,9 +28,20 @@ class SseParserTest {
     List<SseEvent> pieces =
         parse(
             utf8(
-                "event: add\nid: 7\ndata: a\ndata:b\ndata:  c\nretry: 10\nx-unknown: 1\n\n"
-                    + "data\n\n"
-                    + "data:\n\n"));
+                """
+                event: add
+                id: 7
+                data: a
+                data:b
+                data:  c
+                retry: 10
+                x-unknown: 1
+
+                data
+
+                data:
+
+                """));
     assertThat(events(pieces))
         .containsExactly(
             new SseEvent("add", "a\nb\n c", "7"), SseEvent.data(""), SseEvent.data(""));

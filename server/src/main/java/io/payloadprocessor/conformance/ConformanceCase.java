@@ -1,10 +1,20 @@
 package io.payloadprocessor.conformance;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.type.LogicalType;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +24,9 @@ import java.util.regex.Pattern;
 /**
  * One conformance case (format v1, {@code shared/design/conformance-cases.md}), parsed strictly: a
  * field the format does not define is an error, so that a case written for a newer format never
- * passes by silently ignoring what it asks.
+ * passes by silently ignoring what it asks. The file is bound with Jackson (unknown fields fail);
+ * binding errors are reported as {@code field.path: what is wrong}, the checks binding cannot make
+ * (name pattern, tier, status, one of pipeline or fault) follow it.
  */
 public record ConformanceCase(
     String name,
@@ -30,6 +42,24 @@ public record ConformanceCase(
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9-]+");
   private static final Set<String> TIERS = Set.of("Core", "Extended", "Implementation");
+  private static final String UNKNOWN =
+      ": unknown field (this runner implements conformance case format v1)";
+
+  /** Unknown fields fail; scalars are not coerced into booleans or integers. */
+  private static final JsonMapper MAPPER = strictMapper();
+
+  private static JsonMapper strictMapper() {
+    JsonMapper m =
+        JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+    for (LogicalType t : new LogicalType[] {LogicalType.Boolean, LogicalType.Integer}) {
+      m.coercionConfigFor(t)
+          .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+          .setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+    }
+    m.coercionConfigFor(LogicalType.Boolean)
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+    return m;
+  }
 
   /** A request or response as the case gives it. */
   public record Message(
@@ -44,11 +74,20 @@ public record ConformanceCase(
       String contains,
       String notContains,
       JsonNode json,
-      Map<String, JsonNode> jsonPath) {}
+      Map<String, JsonNode> jsonPath) {
+    public BodyExpect {
+      jsonPath = orEmpty(jsonPath);
+    }
+  }
 
   /** Expectations on what reached the upstream. */
   public record UpstreamExpect(
-      Boolean reached, Map<String, String> headers, List<String> absentHeaders, BodyExpect body) {}
+      Boolean reached, Map<String, String> headers, List<String> absentHeaders, BodyExpect body) {
+    public UpstreamExpect {
+      headers = orEmpty(headers);
+      absentHeaders = orEmpty(absentHeaders);
+    }
+  }
 
   /** Expectations on what the client received. */
   public record ClientExpect(
@@ -56,9 +95,16 @@ public record ConformanceCase(
       Long maxMillis,
       Map<String, String> headers,
       List<String> absentHeaders,
-      BodyExpect body) {}
+      BodyExpect body) {
+    public ClientExpect {
+      headers = orEmpty(headers);
+      absentHeaders = orEmpty(absentHeaders);
+    }
+  }
 
   /**
+   * What a case expects to observe.
+   *
    * @param absentDynamicMetadata namespace -> key paths ({@code usage.input_tokens}: keys joined
    *     with dots) that must not be in the struct the server emitted in that namespace
    */
@@ -67,7 +113,12 @@ public record ConformanceCase(
       ClientExpect clientResponse,
       Map<String, JsonNode> dynamicMetadata,
       Map<String, List<String>> absentDynamicMetadata,
-      boolean configRejected) {}
+      boolean configRejected) {
+    public Expect {
+      dynamicMetadata = orEmpty(dynamicMetadata);
+      absentDynamicMetadata = orEmpty(absentDynamicMetadata);
+    }
+  }
 
   /** A case file that cannot be parsed; the message names the field. */
   public static final class CaseFormatException extends Exception {
@@ -77,6 +128,45 @@ public record ConformanceCase(
       super(message);
     }
   }
+
+  // The file as written: what binding checks. Loosely typed members (JsonNode) are checked below
+  // or passed on as they are (the pipeline, the Envoy settings, values to match).
+
+  private record CaseFile(
+      JsonNode name,
+      JsonNode tier,
+      JsonNode description,
+      JsonNode pipeline,
+      EnvoyFile envoy,
+      MessageFile request,
+      MessageFile response,
+      Map<String, BackendFile> backends,
+      Expect expect) {}
+
+  private record EnvoyFile(
+      ProcessingModeFile processingMode,
+      JsonNode messageTimeout,
+      JsonNode failureModeAllow,
+      JsonNode allowModeOverride,
+      JsonNode bufferLimitBytes,
+      JsonNode grpcInitialMetadata,
+      JsonNode requestAttributes,
+      JsonNode responseAttributes) {}
+
+  private record ProcessingModeFile(
+      JsonNode requestHeaderMode,
+      JsonNode requestBodyMode,
+      JsonNode requestTrailerMode,
+      JsonNode responseHeaderMode,
+      JsonNode responseBodyMode,
+      JsonNode responseTrailerMode) {}
+
+  private record MessageFile(
+      Map<String, JsonNode> headers, JsonNode body, int[] chunks, Map<String, String> trailers) {}
+
+  private record BackendFile(JsonNode pipeline, FaultFile fault) {}
+
+  private record FaultFile(JsonNode delay, JsonNode grpcStatus, JsonNode unreachable) {}
 
   /** Parses every case of one YAML document (one case, or a list under {@code cases:}). */
   public static List<ConformanceCase> parseAll(JsonNode doc, Path file) throws CaseFormatException {
@@ -106,193 +196,137 @@ public record ConformanceCase(
   }
 
   static ConformanceCase parse(JsonNode n, Path file) throws CaseFormatException {
-    allowed(
-        n,
-        "",
-        "name",
-        "tier",
-        "description",
-        "pipeline",
-        "envoy",
-        "request",
-        "response",
-        "backends",
-        "expect");
-    String name = text(n, "name", true);
+    if (!n.isObject()) {
+      throw new CaseFormatException("case: must be a mapping");
+    }
+    CaseFile c = bind(n);
+    String name = requiredText(c.name(), "name");
     if (!NAME.matcher(name).matches()) {
       throw new CaseFormatException("name: must match [a-z0-9-]+, got '" + name + "'");
     }
-    String tier = text(n, "tier", true);
+    String tier = requiredText(c.tier(), "tier");
     if (!TIERS.contains(tier)) {
       throw new CaseFormatException("tier: must be Core, Extended or Implementation");
     }
-    JsonNode pipeline = n.get("pipeline");
-    if (pipeline == null || !pipeline.isArray()) {
+    if (c.pipeline() == null || !c.pipeline().isArray()) {
       throw new CaseFormatException("pipeline: required, a list of PayloadProcessor documents");
     }
-    JsonNode envoy = n.get("envoy");
-    if (envoy != null) {
-      allowed(
-          envoy,
-          "envoy.",
-          "processingMode",
-          "messageTimeout",
-          "failureModeAllow",
-          "allowModeOverride",
-          "bufferLimitBytes",
-          "grpcInitialMetadata",
-          "requestAttributes",
-          "responseAttributes");
-      JsonNode pm = envoy.get("processingMode");
-      if (pm != null) {
-        allowed(
-            pm,
-            "envoy.processingMode.",
-            "requestHeaderMode",
-            "requestBodyMode",
-            "requestTrailerMode",
-            "responseHeaderMode",
-            "responseBodyMode",
-            "responseTrailerMode");
-      }
-    }
-    Expect expect = expect(n.get("expect"));
-    Message request = message(n.get("request"), "request.");
+    Expect expect = expect(c.expect());
+    Message request = message(c.request(), "request.");
     if (request == null && !expect.configRejected()) {
       throw new CaseFormatException("request: required unless expect.configRejected is true");
     }
-    Message response = message(n.get("response"), "response.");
+    Message response = message(c.response(), "response.");
     Map<String, JsonNode> backends = new LinkedHashMap<>();
-    JsonNode b = n.get("backends");
-    if (b != null) {
-      if (!b.isObject()) {
-        throw new CaseFormatException("backends: must be a mapping of name to backend");
-      }
-      for (Iterator<Map.Entry<String, JsonNode>> it = b.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        String p = "backends." + e.getKey() + ".";
-        allowed(e.getValue(), p, "pipeline", "fault");
-        if (e.getValue().has("pipeline") == e.getValue().has("fault")) {
-          throw new CaseFormatException(p + ": exactly one of pipeline or fault");
+    if (c.backends() != null) {
+      for (Map.Entry<String, BackendFile> e : c.backends().entrySet()) {
+        BackendFile b = e.getValue();
+        if (b == null) {
+          throw new CaseFormatException("backends." + e.getKey() + ": must be a mapping");
         }
-        if (e.getValue().has("fault")) {
-          allowed(e.getValue().get("fault"), p + "fault.", "delay", "grpcStatus", "unreachable");
+        if ((b.pipeline() != null) == (b.fault() != null)) {
+          throw new CaseFormatException(
+              "backends." + e.getKey() + ".: exactly one of pipeline or fault");
         }
-        backends.put(e.getKey(), e.getValue());
+        backends.put(e.getKey(), n.get("backends").get(e.getKey()));
       }
     }
     return new ConformanceCase(
         name,
         tier,
-        n.has("description") ? n.get("description").asText() : "",
+        c.description() == null ? "" : c.description().asText(),
         file,
-        pipeline,
-        envoy,
+        c.pipeline(),
+        n.get("envoy"),
         request,
         response,
         backends,
         expect);
   }
 
-  private static Expect expect(JsonNode e) throws CaseFormatException {
+  private static CaseFile bind(JsonNode n) throws CaseFormatException {
+    try {
+      return MAPPER.treeToValue(n, CaseFile.class);
+    } catch (UnrecognizedPropertyException e) {
+      throw new CaseFormatException(path(e) + UNKNOWN);
+    } catch (JsonMappingException e) {
+      String path = path(e);
+      throw new CaseFormatException(path + ": " + mismatch(path, e));
+    } catch (IOException e) {
+      throw new CaseFormatException(e.getMessage());
+    }
+  }
+
+  /** The field path of a binding error: {@code expect.clientResponse.headers.x}, {@code a[0]}. */
+  private static String path(JsonMappingException e) {
+    StringBuilder p = new StringBuilder();
+    for (JsonMappingException.Reference r : e.getPath()) {
+      if (r.getFieldName() != null) {
+        p.append(p.length() == 0 ? "" : ".").append(r.getFieldName());
+      } else if (r.getIndex() >= 0) {
+        p.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return p.toString();
+  }
+
+  /** What the value at {@code path} should have been, in case-format terms. */
+  private static String mismatch(String path, JsonMappingException e) {
+    if (path.equals("backends")) {
+      return "must be a mapping of name to backend";
+    }
+    if (path.endsWith(".jsonPath")) {
+      return "must map JSONPath to value";
+    }
+    if (path.endsWith(".chunks")) {
+      return "must be a list of byte offsets";
+    }
+    Class<?> type = e instanceof MismatchedInputException m ? m.getTargetType() : null;
+    if (type == null) {
+      return "invalid value";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "must be true or false";
+    }
+    if (type == Integer.class || type == int.class || (type == int[].class && path.endsWith("]"))) {
+      return "must be an integer";
+    }
+    if (type == String.class) {
+      return "must be a string";
+    }
+    if (Collection.class.isAssignableFrom(type) || type.isArray()) {
+      return "must be a list";
+    }
+    return "must be a mapping";
+  }
+
+  private static String requiredText(JsonNode v, String field) throws CaseFormatException {
+    if (v == null || !v.isTextual()) {
+      throw new CaseFormatException(field + ": required string");
+    }
+    return v.asText();
+  }
+
+  private static Expect expect(Expect e) throws CaseFormatException {
     if (e == null) {
       throw new CaseFormatException("expect: required");
     }
-    allowed(
-        e,
-        "expect.",
-        "upstreamRequest",
-        "clientResponse",
-        "dynamicMetadata",
-        "absentDynamicMetadata",
-        "configRejected");
-    UpstreamExpect up = null;
-    JsonNode u = e.get("upstreamRequest");
-    if (u != null) {
-      allowed(u, "expect.upstreamRequest.", "reached", "headers", "absentHeaders", "body");
-      up =
-          new UpstreamExpect(
-              u.has("reached") ? bool(u.get("reached"), "expect.upstreamRequest.reached") : null,
-              stringMap(u.get("headers"), "expect.upstreamRequest.headers"),
-              stringList(u.get("absentHeaders"), "expect.upstreamRequest.absentHeaders"),
-              body(u.get("body"), "expect.upstreamRequest.body."));
+    ClientExpect client = e.clientResponse();
+    if (client != null && client.status() != null && !client.status().matches("[1-5](\\d\\d|xx)")) {
+      throw new CaseFormatException(
+          "expect.clientResponse.status: an exact code or a class like 4xx, got "
+              + client.status());
     }
-    ClientExpect client = null;
-    JsonNode c = e.get("clientResponse");
-    if (c != null) {
-      allowed(
-          c, "expect.clientResponse.", "status", "maxMillis", "headers", "absentHeaders", "body");
-      client =
-          new ClientExpect(
-              c.has("status") ? c.get("status").asText() : null,
-              c.has("maxMillis") ? c.get("maxMillis").asLong() : null,
-              stringMap(c.get("headers"), "expect.clientResponse.headers"),
-              stringList(c.get("absentHeaders"), "expect.clientResponse.absentHeaders"),
-              body(c.get("body"), "expect.clientResponse.body."));
-      if (client.status() != null && !client.status().matches("[1-5](\\d\\d|xx)")) {
-        throw new CaseFormatException(
-            "expect.clientResponse.status: an exact code or a class like 4xx, got "
-                + client.status());
-      }
-    }
-    Map<String, JsonNode> md = new LinkedHashMap<>();
-    JsonNode d = e.get("dynamicMetadata");
-    if (d != null) {
-      if (!d.isObject()) {
-        throw new CaseFormatException("expect.dynamicMetadata: must be a mapping");
-      }
-      d.fields().forEachRemaining(f -> md.put(f.getKey(), f.getValue()));
-    }
-    Map<String, List<String>> absentMd = new LinkedHashMap<>();
-    JsonNode a = e.get("absentDynamicMetadata");
-    if (a != null) {
-      if (!a.isObject()) {
-        throw new CaseFormatException("expect.absentDynamicMetadata: must be a mapping");
-      }
-      for (Iterator<Map.Entry<String, JsonNode>> it = a.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> f = it.next();
-        absentMd.put(
-            f.getKey(), stringList(f.getValue(), "expect.absentDynamicMetadata." + f.getKey()));
-      }
-    }
-    boolean rejected =
-        e.has("configRejected") && bool(e.get("configRejected"), "expect.configRejected");
-    return new Expect(up, client, md, absentMd, rejected);
+    return e;
   }
 
-  private static BodyExpect body(JsonNode b, String path) throws CaseFormatException {
-    if (b == null) {
-      return null;
-    }
-    allowed(b, path, "equals", "contains", "notContains", "json", "jsonPath");
-    Map<String, JsonNode> jp = new LinkedHashMap<>();
-    if (b.has("jsonPath")) {
-      if (!b.get("jsonPath").isObject()) {
-        throw new CaseFormatException(path + "jsonPath: must map JSONPath to value");
-      }
-      b.get("jsonPath").fields().forEachRemaining(f -> jp.put(f.getKey(), f.getValue()));
-    }
-    return new BodyExpect(
-        b.has("equals") ? b.get("equals").asText() : null,
-        b.has("contains") ? b.get("contains").asText() : null,
-        b.has("notContains") ? b.get("notContains").asText() : null,
-        b.get("json"),
-        jp);
-  }
-
-  private static Message message(JsonNode m, String path) throws CaseFormatException {
+  private static Message message(MessageFile m, String path) throws CaseFormatException {
     if (m == null) {
       return null;
     }
-    allowed(m, path, "headers", "body", "chunks", "trailers");
     List<Map.Entry<String, String>> headers = new ArrayList<>();
-    JsonNode h = m.get("headers");
-    if (h != null) {
-      if (!h.isObject()) {
-        throw new CaseFormatException(path + "headers: must be a mapping");
-      }
-      for (Iterator<Map.Entry<String, JsonNode>> it = h.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+    if (m.headers() != null) {
+      for (Map.Entry<String, JsonNode> e : m.headers().entrySet()) {
         if (e.getValue().isArray()) {
           for (JsonNode v : e.getValue()) {
             headers.add(Map.entry(e.getKey(), v.asText()));
@@ -302,104 +336,30 @@ public record ConformanceCase(
         }
       }
     }
-    int[] chunks = null;
-    JsonNode c = m.get("chunks");
-    if (c != null) {
-      if (!c.isArray()) {
-        throw new CaseFormatException(path + "chunks: must be a list of byte offsets");
-      }
-      chunks = new int[c.size()];
-      for (int i = 0; i < c.size(); i++) {
-        if (!c.get(i).canConvertToInt()) {
-          throw new CaseFormatException(path + "chunks[" + i + "]: must be an integer");
-        }
-        chunks[i] = c.get(i).asInt();
-      }
-    }
-    Map<String, String> trailers = null;
-    if (m.has("trailers")) {
-      trailers = stringMap(m.get("trailers"), path + "trailers");
-    }
-    JsonNode body = m.get("body");
+    JsonNode body = m.body();
     byte[] bytes = null;
     if (body != null && body.isBinary()) {
       // YAML's standard !!binary tag: base64 bytes (compressed or non-UTF-8 bodies).
       try {
         bytes = body.binaryValue();
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         throw new CaseFormatException(path + "body: bad !!binary value");
       }
     } else if (body != null && body.isTextual()) {
-      bytes = body.asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      bytes = body.asText().getBytes(StandardCharsets.UTF_8);
     } else if (body != null && !body.isNull()) {
       throw new CaseFormatException(
           path + "body: must be a string (use a YAML block scalar) or !!binary");
     }
-    return new Message(headers, bytes, chunks, trailers);
+    return new Message(headers, bytes, m.chunks(), m.trailers());
   }
 
-  private static void allowed(JsonNode n, String path, String... keys) throws CaseFormatException {
-    if (!n.isObject()) {
-      throw new CaseFormatException(
-          (path.isEmpty() ? "case" : path.substring(0, path.length() - 1)) + ": must be a mapping");
-    }
-    Set<String> ok = Set.of(keys);
-    for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
-      String k = it.next();
-      if (!ok.contains(k)) {
-        throw new CaseFormatException(
-            path + k + ": unknown field (this runner implements conformance case format v1)");
-      }
-    }
+  private static <K, V> Map<K, V> orEmpty(Map<K, V> m) {
+    return m == null ? new LinkedHashMap<>() : new LinkedHashMap<>(m);
   }
 
-  private static String text(JsonNode n, String field, boolean required)
-      throws CaseFormatException {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isTextual()) {
-      if (required) {
-        throw new CaseFormatException(field + ": required string");
-      }
-      return null;
-    }
-    return v.asText();
-  }
-
-  private static boolean bool(JsonNode v, String path) throws CaseFormatException {
-    if (!v.isBoolean()) {
-      throw new CaseFormatException(path + ": must be true or false");
-    }
-    return v.asBoolean();
-  }
-
-  private static Map<String, String> stringMap(JsonNode n, String path) throws CaseFormatException {
-    Map<String, String> m = new LinkedHashMap<>();
-    if (n == null || n.isNull()) {
-      return m;
-    }
-    if (!n.isObject()) {
-      throw new CaseFormatException(path + ": must be a mapping");
-    }
-    for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      if (e.getValue().isContainerNode()) {
-        throw new CaseFormatException(path + "." + e.getKey() + ": must be a string");
-      }
-      m.put(e.getKey(), e.getValue().asText());
-    }
-    return m;
-  }
-
-  private static List<String> stringList(JsonNode n, String path) throws CaseFormatException {
-    List<String> l = new ArrayList<>();
-    if (n == null || n.isNull()) {
-      return l;
-    }
-    if (!n.isArray()) {
-      throw new CaseFormatException(path + ": must be a list");
-    }
-    n.forEach(v -> l.add(v.asText()));
-    return l;
+  private static <T> List<T> orEmpty(List<T> l) {
+    return l == null ? new ArrayList<>() : new ArrayList<>(l);
   }
 
   /** Whether this case needs servers the runner starts itself (backends, faults). */

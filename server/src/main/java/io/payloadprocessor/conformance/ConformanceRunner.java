@@ -1,7 +1,7 @@
 package io.payloadprocessor.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.google.protobuf.Descriptors;
 import com.google.protobuf.Struct;
 import com.google.protobuf.util.JsonFormat;
@@ -10,6 +10,7 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.Bo
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.payloadprocessor.config.GoDuration;
 import io.payloadprocessor.envoysim.EnvoyFilterConfig;
 import io.payloadprocessor.envoysim.EnvoySim;
 import io.payloadprocessor.envoysim.ForwardedMessage;
@@ -22,7 +23,6 @@ import io.payloadprocessor.envoysim.UpstreamResponse;
 import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.server.PayloadProcessorServer;
 import io.payloadprocessor.server.config.ConfigError;
-import io.payloadprocessor.server.config.GoDuration;
 import io.payloadprocessor.server.config.LoadResult;
 import io.payloadprocessor.server.config.PipelineLoader;
 import io.payloadprocessor.server.extprocess.BackendChannels;
@@ -47,7 +47,6 @@ import java.util.stream.Stream;
  * assumed loaded; cases that need backends or check config rejection are skipped).
  */
 public final class ConformanceRunner {
-  private static final YAMLMapper YAML = new YAMLMapper();
 
   /** PASS, FAIL or SKIP. */
   public enum Verdict {
@@ -104,7 +103,9 @@ public final class ConformanceRunner {
   public static List<Object> load(Path file) {
     List<Object> out = new ArrayList<>();
     try {
-      JsonNode doc = YAML.readTree(file.toFile());
+      // The pipeline loader's YAML reader: anchors and merge keys mean what they do in pipelines.
+      List<JsonNode> docs = PipelineLoader.parseYaml(Files.readString(file));
+      JsonNode doc = docs.isEmpty() ? NullNode.instance : docs.get(0);
       out.addAll(ConformanceCase.parseAll(doc, file));
     } catch (ConformanceCase.CaseFormatException | IOException e) {
       out.add(
@@ -292,8 +293,8 @@ public final class ConformanceRunner {
       JsonNode m = envoy.get("processingMode");
       if (m != null) {
         // Case keys are the proto fields in camelCase, values Envoy's enum names.
-        m.fields()
-            .forEachRemaining(
+        m.properties()
+            .forEach(
                 e -> {
                   Descriptors.FieldDescriptor f =
                       ProcessingMode.getDescriptor().findFieldByName(snake(e.getKey()));
@@ -328,8 +329,8 @@ public final class ConformanceRunner {
         Map<String, String> md = new LinkedHashMap<>();
         envoy
             .get("grpcInitialMetadata")
-            .fields()
-            .forEachRemaining(e -> md.put(e.getKey(), e.getValue().asText()));
+            .properties()
+            .forEach(e -> md.put(e.getKey(), e.getValue().asText()));
         b.grpcInitialMetadata(md);
       }
     }

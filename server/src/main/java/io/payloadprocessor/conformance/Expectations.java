@@ -231,7 +231,8 @@ public final class Expectations {
       if (!got.isObject()) {
         return at(path) + " is " + got.getNodeType() + ", expected an object";
       }
-      for (Iterator<Map.Entry<String, JsonNode>> it = want.fields(); it.hasNext(); ) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = want.properties().iterator();
+          it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         JsonNode g = got.get(e.getKey());
         String p = path + "." + e.getKey();

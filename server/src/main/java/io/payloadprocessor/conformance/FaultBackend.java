@@ -8,9 +8,10 @@ import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.payloadprocessor.config.GoDuration;
 import io.payloadprocessor.envoysim.PassThroughProcessor;
-import io.payloadprocessor.server.config.GoDuration;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -90,16 +91,17 @@ final class FaultBackend implements AutoCloseable {
                   new StreamObserver<>() {
                     @Override
                     public void onNext(ProcessingResponse r) {
-                      t.schedule(
-                          () -> {
-                            try {
-                              out.onNext(r);
-                            } catch (RuntimeException closed) {
-                              // the caller gave up long ago
-                            }
-                          },
-                          delay.toMillis(),
-                          TimeUnit.MILLISECONDS);
+                      var unused =
+                          t.schedule(
+                              () -> {
+                                try {
+                                  out.onNext(r);
+                                } catch (RuntimeException closed) {
+                                  // the caller gave up long ago
+                                }
+                              },
+                              delay.toMillis(),
+                              TimeUnit.MILLISECONDS);
                     }
 
                     @Override
@@ -115,7 +117,7 @@ final class FaultBackend implements AutoCloseable {
       throw new IOException("fault: one of delay, grpcStatus, unreachable");
     }
     Server s =
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
             .addService(service)
             .build()
             .start();
@@ -123,9 +125,13 @@ final class FaultBackend implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     if (server != null) {
-      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      try {
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     if (timer != null) {
       timer.shutdownNow();

@@ -10,7 +10,9 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -64,7 +66,7 @@ public final class PayloadProcessorServer implements AutoCloseable {
   private final AtomicBoolean stopped = new AtomicBoolean();
   private final StepScheduler scheduler;
   private Server server;
-  private EpollEventLoopGroup udsGroup;
+  private EventLoopGroup udsGroup;
   private final PipelineRunner runner;
   private final BodyBudget bodyBudget;
   private final ServerContext ctx;
@@ -100,7 +102,9 @@ public final class PayloadProcessorServer implements AutoCloseable {
     NettyServerBuilder nb;
     if (b.uds != null) {
       Files.deleteIfExists(b.uds);
-      udsGroup = new EpollEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()));
+      udsGroup =
+          new MultiThreadIoEventLoopGroup(
+              Math.max(2, Runtime.getRuntime().availableProcessors()), EpollIoHandler.newFactory());
       nb =
           NettyServerBuilder.forAddress(new DomainSocketAddress(b.uds.toString()))
               .channelType(EpollServerDomainSocketChannel.class)
@@ -179,7 +183,7 @@ public final class PayloadProcessorServer implements AutoCloseable {
     }
     scheduler.close();
     if (udsGroup != null) {
-      udsGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      var unused = udsGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
     b.tracing.close(); // the streams are over: export the spans still buffered
     log.info("stopped");
@@ -190,8 +194,13 @@ public final class PayloadProcessorServer implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
-    drainAndStop();
+  public void close() {
+    // AutoCloseable.close should not throw InterruptedException: the interrupt is kept instead.
+    try {
+      drainAndStop();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**

@@ -35,13 +35,15 @@ class SparkBatchTest {
   @TempDir Path dir;
 
   private static final String HEADER =
-      "apiVersion: ainetworking.x-k8s.io/v0alpha0\n"
-          + "kind: PayloadProcessor\n"
-          + "metadata: {name: spark-test}\n"
-          + "spec:\n"
-          + "  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: ai-gateway}\n"
-          + "  phase: PreRouting\n"
-          + "  processors:\n";
+      """
+      apiVersion: ainetworking.x-k8s.io/v0alpha0
+      kind: PayloadProcessor
+      metadata: {name: spark-test}
+      spec:
+        targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: ai-gateway}
+        phase: PreRouting
+        processors:
+      """;
 
   /** pii masks emails and blocks cards; tier copies a body field to a header, fails closed. */
   private static final String PII_PIPELINE =

@@ -31,24 +31,14 @@ public record Block(
 
   /** The OpenAI error type that fits an HTTP status. */
   public static String defaultType(int status) {
-    switch (status) {
-      case 400:
-      case 413:
-      case 415:
-      case 422:
-        return "invalid_request_error";
-      case 401:
-        return "authentication_error";
-      case 403:
-        return "permission_error";
-      case 404:
-        return "not_found_error";
-      case 429:
-        return "rate_limit_error";
-      case 504:
-        return "timeout_error";
-      default:
-        return status >= 500 ? "server_error" : "invalid_request_error";
-    }
+    return switch (status) {
+      case 400, 413, 415, 422 -> "invalid_request_error";
+      case 401 -> "authentication_error";
+      case 403 -> "permission_error";
+      case 404 -> "not_found_error";
+      case 429 -> "rate_limit_error";
+      case 504 -> "timeout_error";
+      default -> status >= 500 ? "server_error" : "invalid_request_error";
+    };
   }
 }

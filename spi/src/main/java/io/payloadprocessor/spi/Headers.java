@@ -14,13 +14,13 @@ import org.jspecify.annotations.Nullable;
  * processor (pseudo-headers such as {@code :path} included). Repeated headers keep their order.
  */
 public final class Headers {
-  private final LinkedHashMap<String, List<String>> map;
+  private final Map<String, List<String>> map;
 
   public Headers() {
     this.map = new LinkedHashMap<>();
   }
 
-  private Headers(LinkedHashMap<String, List<String>> map) {
+  private Headers(Map<String, List<String>> map) {
     this.map = map;
   }
 
@@ -91,7 +91,7 @@ public final class Headers {
 
   @Override
   public boolean equals(@Nullable Object o) {
-    return o instanceof Headers && ((Headers) o).map.equals(map);
+    return o instanceof Headers headers && headers.map.equals(map);
   }
 
   @Override

@@ -155,10 +155,10 @@ public final class SseEvent {
 
   @Override
   public boolean equals(@Nullable Object o) {
-    if (!(o instanceof SseEvent)) {
+    if (!(o instanceof SseEvent other)) {
       return false;
     }
-    SseEvent other = (SseEvent) o;
+
     if (isEvent != other.isEvent) {
       return false;
     }

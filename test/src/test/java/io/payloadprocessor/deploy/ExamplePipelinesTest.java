@@ -70,7 +70,7 @@ class ExamplePipelinesTest {
       if (kind.equals("PayloadProcessor") || kind.equals("List")) {
         pipeline.add(doc);
       } else if (kind.equals("ConfigMap")) {
-        var fields = doc.path("data").fields();
+        var fields = doc.path("data").properties().iterator();
         while (fields.hasNext()) {
           var e = fields.next();
           collect(source + " ConfigMap data." + e.getKey(), e.getValue().asText(), found);
@@ -119,11 +119,20 @@ class ExamplePipelinesTest {
     Map<String, List<JsonNode>> found = new TreeMap<>();
     collect(
         "inline",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  p.yaml: |\n"
-            + "    apiVersion: ainetworking.x-k8s.io/v0alpha0\n    kind: PayloadProcessor\n"
-            + "    metadata: {name: p}\n    spec:\n"
-            + "      targetRef: {kind: HTTPRoute, name: r}\n      phase: PreRouting\n"
-            + "      processors: [{name: a, type: InProcess, inProcess: {}}]\n",
+        """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: x}
+        data:
+          p.yaml: |
+            apiVersion: ainetworking.x-k8s.io/v0alpha0
+            kind: PayloadProcessor
+            metadata: {name: p}
+            spec:
+              targetRef: {kind: HTTPRoute, name: r}
+              phase: PreRouting
+              processors: [{name: a, type: InProcess, inProcess: {}}]
+        """,
         found);
     assertThat(found).containsOnlyKeys("inline ConfigMap data.p.yaml");
     LoadResult r =

@@ -7,8 +7,10 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.Bo
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.payloadprocessor.envoysim.ClientBehaviour;
 import io.payloadprocessor.envoysim.EnvoyFilterConfig;
@@ -198,7 +200,7 @@ class ServerLifecycleTest {
   @Test
   void servesOnAUnixDomainSocket(@TempDir Path dir) throws Exception {
     Path sock = dir.resolve("pp.sock");
-    EpollEventLoopGroup group = new EpollEventLoopGroup(1);
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     try (PayloadProcessorServer uds =
         PayloadProcessorServer.builder()
             .uds(sock)
@@ -207,6 +209,7 @@ class ServerLifecycleTest {
             .pipeline(fixture.server::pipeline)
             .build()
             .start()) {
+      assertThat(uds.isReady()).isTrue();
       assertThat(Files.exists(sock)).isTrue();
       ManagedChannel ch =
           NettyChannelBuilder.forAddress(new DomainSocketAddress(sock.toString()))
@@ -221,7 +224,7 @@ class ServerLifecycleTest {
         ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
     } finally {
-      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      var unused = group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
   }
 
@@ -260,7 +263,7 @@ class ServerLifecycleTest {
                   setHeaders:
                     - name: x-slow
                       value: "[1,2,3,4,5,6,7,8].all(i, !string(request.body).matches('(a|aa){1,100}b')) ? 'done' : 'no'"
-            """;
+        """;
     try (ServerFixture f = new ServerFixture(slow)) {
       String body = "{\"p\":\"" + "a".repeat(600) + "\"}";
       ExecutorService one = Executors.newSingleThreadExecutor();
@@ -310,8 +313,12 @@ class ServerLifecycleTest {
     }
 
     @Override
-    public void close() throws InterruptedException {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    public void close() {
+      try {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }

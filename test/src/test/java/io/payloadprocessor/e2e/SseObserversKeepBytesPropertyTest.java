@@ -63,12 +63,14 @@ class SseObserversKeepBytesPropertyTest {
 
   /** Reads the response body without streaming it: the server then buffers the stream. */
   private static final String BODY_READER =
-      "    - name: body-size\n"
-          + "      type: InProcess\n"
-          + "      inProcess:\n"
-          + "        response:\n"
-          + "          setHeaders:\n"
-          + "            - {name: x-body-bytes, value: string(size(response.body))}\n";
+      """
+          - name: body-size
+            type: InProcess
+            inProcess:
+              response:
+                setHeaders:
+                  - {name: x-body-bytes, value: string(size(response.body))}
+      """;
 
   private static final Map<String, ServerFixture> SERVERS = new LinkedHashMap<>();
   private static List<Recording> recordings;
@@ -292,7 +294,7 @@ class SseObserversKeepBytesPropertyTest {
                   .getFieldsOrDefault("total_tokens", Value.getDefaultInstance())
                   .getNumberValue())
           .as(why + " usage metadata " + md)
-          .isEqualTo(rec.totalTokens());
+          .isEqualTo((double) rec.totalTokens());
     }
     if ((all || server.equals("pii")) && llm) {
       assertThat(md.getFieldsMap()).as(why + " pii report " + md).containsKey("pii");

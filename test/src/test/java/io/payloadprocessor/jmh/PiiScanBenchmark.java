@@ -4,24 +4,21 @@ import io.payloadprocessor.modules.pii.Detector;
 import io.payloadprocessor.modules.pii.Detectors;
 import io.payloadprocessor.modules.pii.Finding;
 import io.payloadprocessor.modules.pii.PiiAction;
-import io.payloadprocessor.modules.pii.PiiModule;
+import io.payloadprocessor.modules.pii.PiiFactory;
 import io.payloadprocessor.modules.pii.PiiRule;
 import io.payloadprocessor.modules.pii.PiiScanner;
+import io.payloadprocessor.modules.testing.TestContext;
 import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.Exchange;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.Processor;
 import io.payloadprocessor.spi.SseEvent;
 import io.payloadprocessor.spi.SseStreamProcessor;
 import io.payloadprocessor.spi.StreamStep;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -75,13 +72,13 @@ public class PiiScanBenchmark {
     text = sb.substring(0, MIB);
 
     Processor pii =
-        new PiiModule()
+        new PiiFactory()
             .create(
                 "bench",
                 HttpMessage.JSON.readTree(
                     "{\"detectors\":[{\"type\":\"email\"},{\"type\":\"phone\"},"
                         + "{\"type\":\"payment_card\"},{\"type\":\"us_ssn\"},{\"type\":\"iban\"}]}"),
-                new BenchContext());
+                new TestContext());
     Exchange ex =
         new MutableExchange("r", new HttpMessage(new Headers(), new byte[0], false), Map.of());
     stream = pii.openSseStream(ex);
@@ -104,25 +101,5 @@ public class PiiScanBenchmark {
   @OutputTimeUnit(TimeUnit.MICROSECONDS)
   public StreamStep sseMaskOneChunk() {
     return stream.onEvent(chunk);
-  }
-
-  /** Enough of a module context for building the processor. */
-  static final class BenchContext implements ModuleContext {
-    private final PrometheusRegistry registry = new PrometheusRegistry();
-
-    @Override
-    public Path configDir() {
-      return Path.of(".");
-    }
-
-    @Override
-    public PrometheusRegistry metrics() {
-      return registry;
-    }
-
-    @Override
-    public Optional<String> option(String key) {
-      return Optional.empty();
-    }
   }
 }

@@ -8,6 +8,7 @@ import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.modules.semanticrouter.SemanticRouterConfig;
 import io.payloadprocessor.modules.semanticrouter.SemanticRouterFactory;
 import io.payloadprocessor.modules.semanticrouter.SemanticRouterProcessor;
+import io.payloadprocessor.modules.testing.TestContext;
 import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.Exchange;
@@ -15,13 +16,10 @@ import io.payloadprocessor.spi.Headers;
 import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.Outcome;
 import io.payloadprocessor.spi.Processor;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -82,25 +80,7 @@ public class SemanticRouteBenchmark {
             + "\"Give me a recipe for pizza dough\"]},"
             + "{\"name\":\"code\",\"examples\":[\"Fix this Python function\","
             + "\"Why does my Java code throw a NullPointerException?\"]}]}";
-    ModuleContext ctx =
-        new ModuleContext() {
-          private final PrometheusRegistry registry = new PrometheusRegistry();
-
-          @Override
-          public Path configDir() {
-            return Path.of(".");
-          }
-
-          @Override
-          public PrometheusRegistry metrics() {
-            return registry;
-          }
-
-          @Override
-          public Optional<String> option(String key) {
-            return Optional.empty();
-          }
-        };
+    ModuleContext ctx = new TestContext();
     SemanticRouterConfig routes =
         ModuleConfigs.bind(HttpMessage.JSON.readTree(config), SemanticRouterConfig.class);
     uncached = new MiniLmEmbeddings(1, 0);

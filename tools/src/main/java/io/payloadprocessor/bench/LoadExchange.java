@@ -152,6 +152,7 @@ final class LoadExchange implements ClientResponseObserver<ProcessingRequest, Pr
     responseBody = responseBody && mode.getResponseBodyMode() != BodySendMode.NONE;
   }
 
+  @SuppressWarnings("fallthrough") // each phase falls through to the next one that is sent
   private Phase nextAfter(Phase answered) {
     switch (answered) {
       case REQUEST_HEADERS:

@@ -1,9 +1,7 @@
 package io.payloadprocessor.envoysim;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.Message;
 import com.google.protobuf.Struct;
-import com.google.protobuf.TextFormat;
 import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.core.v3.HeaderMap;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
@@ -14,7 +12,6 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.He
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
-import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.HeaderMutation;
 import io.envoyproxy.envoy.service.ext_proc.v3.HeadersResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
@@ -23,175 +20,41 @@ import io.envoyproxy.envoy.service.ext_proc.v3.HttpTrailers;
 import io.envoyproxy.envoy.service.ext_proc.v3.ImmediateResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
-import io.envoyproxy.envoy.service.ext_proc.v3.ProtocolConfiguration;
 import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
 import io.grpc.Channel;
-import io.grpc.Metadata.Key;
 import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
-import io.grpc.stub.MetadataUtils;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One simulated HTTP exchange through Envoy's ext_proc filter. Single-threaded like Envoy's worker:
  * gRPC callbacks only enqueue events; this class's loop (on the caller's thread) handles them, the
- * message timers and the arrival of body pieces, and mirrors {@code ext_proc.cc} / {@code
- * processor_state.cc} of Envoy v1.34 rule by rule (see the shared reference).
+ * message timers and the arrival of body pieces, and mirrors Envoy v1.34 rule by rule (see the
+ * shared reference). The parts follow Envoy's sources: this class is the filter ({@code
+ * ext_proc.cc}); {@link ProcessorState} is one direction's state ({@code processor_state.cc});
+ * {@link ExtProcClientStream} is the gRPC stream ({@code client_impl.cc}); {@link EnvoyDebugLog} is
+ * what the debug log would show.
  */
 final class ExchangeRun {
-  private static final ScheduledExecutorService DEFERRED_CLOSER =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "envoysim-deferred-close");
-            t.setDaemon(true);
-            return t;
-          });
-  private static final int TRACE_BODY_LIMIT = 200;
-
-  /** The key under which Envoy's ext_proc filter sends its evaluated attributes. */
-  static final String ATTRIBUTES_KEY = "envoy.filters.http.ext_proc";
-
-  private boolean requestAttributesSent;
-  private boolean responseAttributesSent;
-
-  private sealed interface Event permits GrpcMessage, GrpcError, GrpcClosed {}
-
-  private record GrpcMessage(ProcessingResponse response) implements Event {}
-
-  private record GrpcError(Status status) implements Event {}
-
-  private record GrpcClosed() implements Event {}
-
-  private sealed interface Input permits DataInput, TrailersInput {}
-
-  private record DataInput(byte[] data, boolean endStream) implements Input {}
-
-  private record TrailersInput(List<Header> trailers) implements Input {}
-
-  private record Chunk(byte[] data, boolean endStream) {}
-
-  /** One direction (decoding = request, encoding = response): Envoy's ProcessorState. */
-  private final class Dir {
-    final boolean request;
-    final ClientBehaviour.BodyArrival arrival;
-    final Deque<Input> inputs = new ArrayDeque<>();
-    boolean sendHeaders;
-    boolean sendTrailers;
-    BodySendMode bodyMode;
-
-    HeaderList headers;
-    HeaderList trailers;
-    boolean noBody;
-    boolean completeBodyAvailable;
-    boolean dataEndStreamSeen;
-    boolean trailersAvailable;
-
-    boolean awaitingHeaders;
-    boolean awaitingBufferedBody;
-    boolean awaitingPartialBody;
-    boolean awaitingTrailers;
-    int partialChunksSent;
-    ByteArrayOutputStream buffered;
-
-    /** STREAMED chunks sent and awaiting their response, FIFO. */
-    final Deque<Chunk> queue = new ArrayDeque<>();
-
-    /** BUFFERED_PARTIAL data collected (sent or not yet sent) before the partial response. */
-    final Deque<Chunk> partialQueue = new ArrayDeque<>();
-
-    boolean bodyReplaced;
-    boolean partialBodyProcessed;
-    boolean duplexHeadersAnswered;
-
-    long timerDeadline;
-    boolean newTimeoutReceived;
-
-    // What left Envoy in this direction.
-    boolean headersForwarded;
-    final List<byte[]> outBody = new ArrayList<>();
-    final List<byte[]> pendingOutBody = new ArrayList<>();
-    boolean pendingOutEnd;
-    List<Header> outHeaders = List.of();
-    List<Header> outTrailers;
-    boolean outEnded;
-
-    Dir(boolean request, ClientBehaviour.BodyArrival arrival) {
-      this.request = request;
-      this.arrival = arrival;
-      ProcessingMode m = config.processingMode();
-      if (request) {
-        sendHeaders = m.getRequestHeaderMode() != HeaderSendMode.SKIP;
-        sendTrailers = m.getRequestTrailerMode() == HeaderSendMode.SEND;
-        bodyMode = m.getRequestBodyMode();
-      } else {
-        sendHeaders = m.getResponseHeaderMode() != HeaderSendMode.SKIP;
-        sendTrailers = m.getResponseTrailerMode() == HeaderSendMode.SEND;
-        bodyMode = m.getResponseBodyMode();
-      }
-    }
-
-    String name() {
-      return request ? "request" : "response";
-    }
-
-    boolean bodyCallOutstanding() {
-      return awaitingBufferedBody || awaitingPartialBody || !queue.isEmpty();
-    }
-
-    boolean anyCallOutstanding() {
-      return awaitingHeaders || bodyCallOutstanding() || awaitingTrailers;
-    }
-
-    boolean sendsBodyWithoutWaiting() {
-      return bodyMode == BodySendMode.FULL_DUPLEX_STREAMED
-          || (bodyMode == BodySendMode.STREAMED
-              && config.sendBodyWithoutWaitingForHeaderResponse());
-    }
-
-    /** ProcessorState::shouldRemoveContentLength. */
-    boolean shouldRemoveContentLength() {
-      return bodyMode == BodySendMode.STREAMED
-          || bodyMode == BodySendMode.FULL_DUPLEX_STREAMED
-          || bodyMode == BodySendMode.BUFFERED_PARTIAL
-          || (bodyMode == BodySendMode.BUFFERED && !sendHeaders);
-    }
-  }
-
-  private final Channel channel;
   private final EnvoyFilterConfig config;
   private final HttpRequest request;
   private final Upstream upstream;
   private final ClientBehaviour behaviour;
-  private final boolean tracing;
   private final MutationRules rules;
   private final MutationRules immediateRules;
-  private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-  private final StringBuilder trace = new StringBuilder();
+  private final EnvoyDebugLog trace;
   private final long startNanos = System.nanoTime();
 
-  private final Dir req;
-  private Dir resp;
+  private final ProcessorState req;
+  private ProcessorState resp;
 
-  private ClientCallStreamObserver<ProcessingRequest> stream;
-  private boolean streamClosed;
-  private boolean firstMessage = true;
+  private final ExtProcClientStream client;
   private boolean processingComplete;
-  private String processorCloseStatus;
 
   private boolean done;
   private boolean upstreamReached;
@@ -217,15 +80,15 @@ final class ExchangeRun {
       Upstream upstream,
       ClientBehaviour behaviour,
       boolean tracing) {
-    this.tracing = tracing;
-    this.channel = channel;
+    this.trace = new EnvoyDebugLog(tracing, startNanos);
+    this.client = new ExtProcClientStream(channel, config, trace);
     this.config = config;
     this.request = request;
     this.upstream = upstream;
     this.behaviour = behaviour;
     this.rules = MutationRules.forFilter(config);
     this.immediateRules = MutationRules.forImmediateResponse(config);
-    this.req = new Dir(true, behaviour.requestBodyArrival());
+    this.req = new ProcessorState(config, true, behaviour.requestBodyArrival());
   }
 
   HttpOutcome run() {
@@ -233,10 +96,11 @@ final class ExchangeRun {
     List<byte[]> chunks = request.chunks();
     for (int i = 0; i < chunks.size(); i++) {
       boolean last = i == chunks.size() - 1;
-      req.inputs.add(new DataInput(chunks.get(i), last && request.trailers() == null));
+      req.inputs.add(
+          new ProcessorState.DataInput(chunks.get(i), last && request.trailers() == null));
     }
     if (request.trailers() != null) {
-      req.inputs.add(new TrailersInput(request.trailers()));
+      req.inputs.add(new ProcessorState.TrailersInput(request.trailers()));
     }
     try {
       onHeaders(
@@ -252,17 +116,17 @@ final class ExchangeRun {
         }
         long now = System.nanoTime();
         long next = routeDeadline;
-        for (Dir d : dirs()) {
+        for (ProcessorState d : dirs()) {
           if (d.timerDeadline != 0) {
             next = Math.min(next, d.timerDeadline);
           }
         }
-        Event ev;
+        ExtProcClientStream.Event ev;
         try {
-          ev = events.poll(Math.max(0, next - now), TimeUnit.NANOSECONDS);
+          ev = client.poll(Math.max(0, next - now));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          note("interrupted");
+          trace.note("interrupted");
           break;
         }
         if (ev != null) {
@@ -271,7 +135,7 @@ final class ExchangeRun {
         fireExpiredTimers(routeDeadline);
       }
     } finally {
-      finishStream();
+      client.finish();
     }
     return outcome();
   }
@@ -295,14 +159,14 @@ final class ExchangeRun {
   /** Fires expired message timers, then the route timeout; checked after every event. */
   private void fireExpiredTimers(long routeDeadline) {
     long now = System.nanoTime();
-    for (Dir d : dirs()) {
+    for (ProcessorState d : dirs()) {
       if (!done && d.timerDeadline != 0 && now - d.timerDeadline >= 0) {
         d.timerDeadline = 0;
         onMessageTimeout(d);
       }
     }
     if (!done && now - routeDeadline >= 0) {
-      note("route timeout (" + config.routeTimeout().toMillis() + " ms) reached");
+      trace.note("route timeout (" + config.routeTimeout().toMillis() + " ms) reached");
       processingComplete = true;
       sendLocalReply(504, "upstream request timeout".getBytes(US_ASCII), null, "route_timeout");
     }
@@ -311,7 +175,7 @@ final class ExchangeRun {
   private static final java.nio.charset.Charset US_ASCII =
       java.nio.charset.StandardCharsets.US_ASCII;
 
-  private List<Dir> dirs() {
+  private List<ProcessorState> dirs() {
     return resp == null ? List.of(req) : List.of(req, resp);
   }
 
@@ -320,11 +184,11 @@ final class ExchangeRun {
   /** Delivers the body pieces and trailers that may arrive now; returns true if any did. */
   private boolean pumpInputs() {
     boolean progressed = false;
-    for (Dir d : dirs()) {
+    for (ProcessorState d : dirs()) {
       while (!done && !d.inputs.isEmpty() && mayArrive(d)) {
-        Input in = d.inputs.poll();
+        ProcessorState.Input in = d.inputs.poll();
         progressed = true;
-        if (in instanceof DataInput data) {
+        if (in instanceof ProcessorState.DataInput data) {
           onData(d, data.data(), data.endStream());
           if (d.request) {
             requestChunksSent++;
@@ -332,7 +196,7 @@ final class ExchangeRun {
               clientDisconnect();
             }
           }
-        } else if (in instanceof TrailersInput t) {
+        } else if (in instanceof ProcessorState.TrailersInput t) {
           onTrailers(d, t.trailers());
         }
       }
@@ -344,7 +208,7 @@ final class ExchangeRun {
     return progressed;
   }
 
-  private boolean mayArrive(Dir d) {
+  private boolean mayArrive(ProcessorState d) {
     if (d.arrival == ClientBehaviour.BodyArrival.BEFORE_HEADERS_RESPONSE) {
       return true;
     }
@@ -355,7 +219,7 @@ final class ExchangeRun {
   }
 
   private void clientDisconnect() {
-    note("downstream client disconnected");
+    trace.note("downstream client disconnected");
     clientDisconnected = true;
     details = "downstream_remote_disconnect";
     done = true;
@@ -364,16 +228,16 @@ final class ExchangeRun {
   private void callUpstream() {
     upstreamReached = true;
     upstreamRequest = new ForwardedMessage(req.outHeaders, req.outBody, req.outTrailers);
-    note("upstream received the request");
+    trace.note("upstream received the request");
     UpstreamResponse r = upstream.respond(upstreamRequest);
-    resp = new Dir(false, behaviour.responseBodyArrival());
+    resp = new ProcessorState(config, false, behaviour.responseBodyArrival());
     List<byte[]> chunks = r.chunks();
     for (int i = 0; i < chunks.size(); i++) {
       boolean last = i == chunks.size() - 1;
-      resp.inputs.add(new DataInput(chunks.get(i), last && r.trailers() == null));
+      resp.inputs.add(new ProcessorState.DataInput(chunks.get(i), last && r.trailers() == null));
     }
     if (r.trailers() != null) {
-      resp.inputs.add(new TrailersInput(r.trailers()));
+      resp.inputs.add(new ProcessorState.TrailersInput(r.trailers()));
     }
     ProcessingMode o = pendingResponseOverride;
     if (o != null) {
@@ -386,12 +250,12 @@ final class ExchangeRun {
   // ---------------------------------------------------------------- filter callbacks
 
   /** Filter::decodeHeaders / encodeHeaders. */
-  private void onHeaders(Dir d, List<Header> headers, boolean endStream) {
+  private void onHeaders(ProcessorState d, List<Header> headers, boolean endStream) {
     d.headers = new HeaderList(headers);
     d.noBody = endStream;
     if (config.observabilityMode()) {
       if (d.sendHeaders && openStream()) {
-        send(headersRequest(d, endStream));
+        client.send(headersRequest(d, endStream));
       }
       continueHeaders(d);
       return;
@@ -401,9 +265,9 @@ final class ExchangeRun {
     }
     boolean stopped = false;
     if (d.sendHeaders && openStream()) {
-      send(headersRequest(d, endStream));
+      client.send(headersRequest(d, endStream));
       d.awaitingHeaders = true;
-      startTimer(d);
+      d.startTimer();
       stopped = true;
     }
     if (!processingComplete && d.shouldRemoveContentLength()) {
@@ -415,13 +279,13 @@ final class ExchangeRun {
   }
 
   /** Filter::onData. */
-  private void onData(Dir d, byte[] data, boolean endStream) {
+  private void onData(ProcessorState d, byte[] data, boolean endStream) {
     if (endStream) {
       d.dataEndStreamSeen = true;
     }
     if (config.observabilityMode()) {
       if (d.bodyMode == BodySendMode.STREAMED && openStream()) {
-        send(bodyRequest(d, data, endStream));
+        client.send(bodyRequest(d, data, endStream));
       }
       forwardData(d, data, endStream);
       return;
@@ -463,9 +327,9 @@ final class ExchangeRun {
         if (d.partialBodyProcessed) {
           forwardData(d, data, endStream);
         } else if (d.awaitingPartialBody) {
-          d.partialQueue.add(new Chunk(data, endStream));
+          d.partialQueue.add(new ProcessorState.Chunk(data, endStream));
         } else {
-          d.partialQueue.add(new Chunk(data, endStream));
+          d.partialQueue.add(new ProcessorState.Chunk(data, endStream));
           if ((endStream || queueBytes(d) >= config.bufferLimitBytes()) && openStream()) {
             sendPartialBody(d);
           }
@@ -474,7 +338,7 @@ final class ExchangeRun {
       case FULL_DUPLEX_STREAMED -> {
         if (openStream()) {
           // Envoy keeps no copy in full-duplex mode.
-          send(bodyRequest(d, data, endStream));
+          client.send(bodyRequest(d, data, endStream));
         } else {
           forwardData(d, data, endStream);
         }
@@ -484,7 +348,7 @@ final class ExchangeRun {
   }
 
   /** Filter::onTrailers. */
-  private void onTrailers(Dir d, List<Header> trailers) {
+  private void onTrailers(ProcessorState d, List<Header> trailers) {
     d.trailers = new HeaderList(trailers);
     if (processingComplete) {
       d.trailersAvailable = true;
@@ -493,7 +357,7 @@ final class ExchangeRun {
     }
     if (config.observabilityMode()) {
       if (d.sendTrailers && openStream()) {
-        send(trailersRequest(d));
+        client.send(trailersRequest(d));
       }
       d.trailersAvailable = true;
       forwardTrailers(d);
@@ -504,7 +368,7 @@ final class ExchangeRun {
     d.trailersAvailable = true;
     if (d.bodyMode == BodySendMode.FULL_DUPLEX_STREAMED && !d.bodyReplaced && d.sendTrailers) {
       if (openStream()) {
-        send(trailersRequest(d));
+        client.send(trailersRequest(d));
         d.awaitingTrailers = true;
       } else {
         forwardTrailers(d);
@@ -535,37 +399,37 @@ final class ExchangeRun {
       resume(d);
       return;
     }
-    send(trailersRequest(d));
+    client.send(trailersRequest(d));
     d.awaitingTrailers = true;
-    startTimer(d);
+    d.startTimer();
   }
 
   // ---------------------------------------------------------------- sending
 
-  private void sendBufferedBody(Dir d, boolean endStream) {
+  private void sendBufferedBody(ProcessorState d, boolean endStream) {
     byte[] body = d.buffered == null ? new byte[0] : d.buffered.toByteArray();
-    send(bodyRequest(d, body, endStream));
+    client.send(bodyRequest(d, body, endStream));
     d.awaitingBufferedBody = true;
-    startTimer(d);
+    d.startTimer();
   }
 
-  private void sendStreamedChunk(Dir d, byte[] data, boolean endStream) {
-    send(bodyRequest(d, data, endStream));
-    d.queue.add(new Chunk(data, endStream));
-    startTimer(d);
+  private void sendStreamedChunk(ProcessorState d, byte[] data, boolean endStream) {
+    client.send(bodyRequest(d, data, endStream));
+    d.queue.add(new ProcessorState.Chunk(data, endStream));
+    d.startTimer();
   }
 
-  private void sendPartialBody(Dir d) {
+  private void sendPartialBody(ProcessorState d) {
     ByteArrayOutputStream all = new ByteArrayOutputStream();
     boolean end = false;
-    for (Chunk c : d.partialQueue) {
+    for (ProcessorState.Chunk c : d.partialQueue) {
       all.writeBytes(c.data());
       end = c.endStream();
     }
     d.partialChunksSent = d.partialQueue.size();
-    send(bodyRequest(d, all.toByteArray(), end));
+    client.send(bodyRequest(d, all.toByteArray(), end));
     d.awaitingPartialBody = true;
-    startTimer(d);
+    d.startTimer();
   }
 
   private ProcessingRequest.Builder base(boolean observability) {
@@ -577,7 +441,7 @@ final class ExchangeRun {
     return b;
   }
 
-  private ProcessingRequest.Builder headersRequest(Dir d, boolean endStream) {
+  private ProcessingRequest.Builder headersRequest(ProcessorState d, boolean endStream) {
     HttpHeaders h =
         HttpHeaders.newBuilder()
             .setHeaders(toProto(d.headers.snapshot()))
@@ -587,14 +451,14 @@ final class ExchangeRun {
     return d.request ? b.setRequestHeaders(h) : b.setResponseHeaders(h);
   }
 
-  private ProcessingRequest.Builder bodyRequest(Dir d, byte[] data, boolean endStream) {
+  private ProcessingRequest.Builder bodyRequest(ProcessorState d, byte[] data, boolean endStream) {
     HttpBody body =
         HttpBody.newBuilder().setBody(ByteString.copyFrom(data)).setEndOfStream(endStream).build();
     ProcessingRequest.Builder b = base(config.observabilityMode());
     return d.request ? b.setRequestBody(body) : b.setResponseBody(body);
   }
 
-  private ProcessingRequest.Builder trailersRequest(Dir d) {
+  private ProcessingRequest.Builder trailersRequest(ProcessorState d) {
     HttpTrailers t = HttpTrailers.newBuilder().setTrailers(toProto(d.trailers.snapshot())).build();
     ProcessingRequest.Builder b = base(config.observabilityMode());
     return d.request ? b.setRequestTrailers(t) : b.setResponseTrailers(t);
@@ -617,189 +481,18 @@ final class ExchangeRun {
     if (processingComplete) {
       return false;
     }
-    if (stream == null) {
-      io.grpc.Metadata md = new io.grpc.Metadata();
-      config
-          .grpcInitialMetadata()
-          .forEach((k, v) -> md.put(Key.of(k, io.grpc.Metadata.ASCII_STRING_MARSHALLER), v));
-      ExternalProcessorGrpc.ExternalProcessorStub stub =
-          ExternalProcessorGrpc.newStub(channel)
-              .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
-      ClientResponseObserver<ProcessingRequest, ProcessingResponse> observer =
-          new ClientResponseObserver<>() {
-            @Override
-            public void beforeStart(ClientCallStreamObserver<ProcessingRequest> requestStream) {
-              stream = requestStream;
-            }
-
-            @Override
-            public void onNext(ProcessingResponse value) {
-              events.add(new GrpcMessage(value));
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              events.add(new GrpcError(Status.fromThrowable(t)));
-            }
-
-            @Override
-            public void onCompleted() {
-              events.add(new GrpcClosed());
-            }
-          };
-      stub.process(observer);
-      note("ext_proc stream opened");
-    }
+    client.open();
     return true;
-  }
-
-  private void send(ProcessingRequest.Builder b) {
-    boolean request =
-        switch (b.getRequestCase()) {
-          case REQUEST_HEADERS, REQUEST_BODY, REQUEST_TRAILERS -> true;
-          default -> false;
-        };
-    // Attributes ride on the first message of each direction only.
-    Struct attributes = request ? config.requestAttributes() : config.responseAttributes();
-    if (attributes.getFieldsCount() > 0
-        && (request ? !requestAttributesSent : !responseAttributesSent)) {
-      b.putAttributes(ATTRIBUTES_KEY, attributes);
-    }
-    if (request) {
-      requestAttributesSent = true;
-    } else {
-      responseAttributesSent = true;
-    }
-    if (firstMessage) {
-      ProcessingMode m = config.processingMode();
-      b.setProtocolConfig(
-          ProtocolConfiguration.newBuilder()
-              .setRequestBodyMode(m.getRequestBodyMode())
-              .setResponseBodyMode(m.getResponseBodyMode())
-              .setSendBodyWithoutWaitingForHeaderResponse(
-                  config.sendBodyWithoutWaitingForHeaderResponse()));
-      firstMessage = false;
-    }
-    ProcessingRequest msg = b.build();
-    if (tracing) {
-      note("-> " + summarize(msg));
-    }
-    try {
-      stream.onNext(msg);
-    } catch (RuntimeException e) {
-      // The call already failed; its error arrives as an event.
-      note("send failed: " + e.getClass().getSimpleName());
-    }
-  }
-
-  /** Envoy's closeStream: END_STREAM then RST_STREAM (the server sees CANCELLED). */
-  private void closeStream() {
-    if (stream == null || streamClosed) {
-      return;
-    }
-    streamClosed = true;
-    note("-> END_STREAM + RST_STREAM");
-    ClientCallStreamObserver<ProcessingRequest> s = stream;
-    try {
-      s.onCompleted();
-    } catch (RuntimeException e) {
-      // already closed by the server
-    }
-    s.cancel("envoy closed the ext_proc stream", null);
-  }
-
-  private void finishStream() {
-    if (stream == null || streamClosed) {
-      return;
-    }
-    if (config.observabilityMode() && !config.deferredCloseTimeout().isZero()) {
-      streamClosed = true;
-      ClientCallStreamObserver<ProcessingRequest> s = stream;
-      note("deferred close in " + config.deferredCloseTimeout().toMillis() + " ms");
-      DEFERRED_CLOSER.schedule(
-          () -> {
-            try {
-              s.onCompleted();
-            } catch (RuntimeException e) {
-              // already closed
-            }
-            s.cancel("envoy deferred close", null);
-          },
-          config.deferredCloseTimeout().toMillis(),
-          TimeUnit.MILLISECONDS);
-      return;
-    }
-    if (config.gracefulGrpcClose() && processorCloseStatus == null) {
-      gracefulClose();
-      return;
-    }
-    closeStream();
-  }
-
-  /**
-   * Runtime {@code ext_proc_graceful_grpc_close}: half-close, wait up to 1000 ms for the server to
-   * finish the call, then reset it.
-   */
-  private void gracefulClose() {
-    note("-> END_STREAM (graceful close, waiting up to 1000 ms)");
-    try {
-      stream.onCompleted();
-    } catch (RuntimeException e) {
-      // already closed by the server
-    }
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1000);
-    try {
-      while (processorCloseStatus == null) {
-        long left = deadline - System.nanoTime();
-        Event ev = left <= 0 ? null : events.poll(left, TimeUnit.NANOSECONDS);
-        if (ev == null) {
-          break;
-        }
-        if (ev instanceof GrpcClosed) {
-          processorCloseStatus = "OK";
-          note("<- server finished the call with OK");
-        } else if (ev instanceof GrpcError e) {
-          processorCloseStatus = e.status().getCode().name();
-          note("<- server finished the call with " + processorCloseStatus);
-        } else if (ev instanceof GrpcMessage m && tracing) {
-          note("<- (ignored after end of exchange) " + summarize(m.response()));
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    streamClosed = true;
-    if (processorCloseStatus == null) {
-      note("-> RST_STREAM (server did not finish in time)");
-    }
-    stream.cancel("envoy graceful close timed out", null);
   }
 
   // ---------------------------------------------------------------- timers
 
-  /** ProcessorState::onStartProcessorCall: no timer at all in FULL_DUPLEX_STREAMED. */
-  private void startTimer(Dir d) {
-    if (d.bodyMode == BodySendMode.FULL_DUPLEX_STREAMED) {
-      return;
-    }
-    d.timerDeadline = System.nanoTime() + Math.max(1, config.messageTimeout().toNanos());
-  }
-
-  /** After a response: stop the timer, or re-arm it while other calls of d are outstanding. */
-  private void finishCall(Dir d) {
-    d.newTimeoutReceived = false;
-    if (d.anyCallOutstanding() && d.bodyMode != BodySendMode.FULL_DUPLEX_STREAMED) {
-      startTimer(d);
-    } else {
-      d.timerDeadline = 0;
-    }
-  }
-
-  private void onMessageTimeout(Dir d) {
+  private void onMessageTimeout(ProcessorState d) {
     timeouts++;
-    note("message timeout on " + d.name() + " (" + config.messageTimeout().toMillis() + " ms)");
+    trace.note(
+        "message timeout on " + d.name() + " (" + config.messageTimeout().toMillis() + " ms)");
     processingComplete = true;
-    closeStream();
+    client.close();
     if (config.failureModeAllow()) {
       clearAsyncState();
     } else {
@@ -809,24 +502,24 @@ final class ExchangeRun {
 
   // ---------------------------------------------------------------- events
 
-  private void handle(Event ev) {
-    if (ev instanceof GrpcMessage m) {
+  private void handle(ExtProcClientStream.Event ev) {
+    if (ev instanceof ExtProcClientStream.GrpcMessage m) {
       onReceiveMessage(m.response());
-    } else if (ev instanceof GrpcError e) {
+    } else if (ev instanceof ExtProcClientStream.GrpcError e) {
       onGrpcError(e.status());
     } else {
-      processorCloseStatus = "OK";
-      note("<- server closed the stream with OK");
+      client.closedWith("OK");
+      trace.note("<- server closed the stream with OK");
       onGrpcClose();
     }
   }
 
   private void onGrpcError(Status status) {
-    if (streamClosed) {
+    if (client.isClosed()) {
       return; // our own cancel, or after Envoy dropped the stream
     }
-    processorCloseStatus = status.getCode().name();
-    note("<- gRPC error " + status.getCode() + " " + status.getDescription());
+    client.closedWith(status.getCode().name());
+    trace.note("<- gRPC error " + status.getCode() + " " + status.getDescription());
     if (processingComplete || config.observabilityMode()) {
       return;
     }
@@ -835,7 +528,7 @@ final class ExchangeRun {
       return;
     }
     processingComplete = true;
-    closeStream();
+    client.close();
     String msg = status.getDescription() == null ? "" : status.getDescription();
     sendLocalReply(
         500,
@@ -847,17 +540,17 @@ final class ExchangeRun {
 
   private void onGrpcClose() {
     if (processingComplete) {
-      closeStream();
+      client.close();
       return;
     }
     processingComplete = true;
-    closeStream();
+    client.close();
     clearAsyncState();
   }
 
   /** Releases whatever each direction holds, unmodified (ProcessorState::clearAsyncState). */
   private void clearAsyncState() {
-    for (Dir d : dirs()) {
+    for (ProcessorState d : dirs()) {
       d.awaitingHeaders = false;
       d.awaitingBufferedBody = false;
       d.awaitingPartialBody = false;
@@ -871,14 +564,14 @@ final class ExchangeRun {
   }
 
   private void onReceiveMessage(ProcessingResponse r) {
-    if (streamClosed) {
-      if (tracing) {
-        note("<- (ignored, stream closed) " + summarize(r));
+    if (client.isClosed()) {
+      if (trace.enabled()) {
+        trace.note("<- (ignored, stream closed) " + EnvoyDebugLog.summarize(r));
       }
       return;
     }
-    if (tracing) {
-      note("<- " + summarize(r));
+    if (trace.enabled()) {
+      trace.note("<- " + EnvoyDebugLog.summarize(r));
     }
     if (config.observabilityMode()) {
       return; // every response ignored
@@ -891,14 +584,14 @@ final class ExchangeRun {
       return;
     }
     maybeOverrideMode(r);
-    Dir target;
+    ProcessorState target;
     switch (r.getResponseCase()) {
       case REQUEST_HEADERS, REQUEST_BODY, REQUEST_TRAILERS -> target = req;
       case RESPONSE_HEADERS, RESPONSE_BODY, RESPONSE_TRAILERS -> target = resp;
       case IMMEDIATE_RESPONSE -> {
         applyMetadata(r);
         processingComplete = true;
-        closeStream();
+        client.close();
         ImmediateResponse ir = r.getImmediateResponse();
         int code = ir.hasStatus() ? ir.getStatus().getCodeValue() : 200;
         if (code < 200) {
@@ -947,17 +640,17 @@ final class ExchangeRun {
         spurious(r.getResponseCase() + " while " + target.name() + " did not expect it");
       }
     } catch (MutationRules.MutationFailure e) {
-      note("processing error: " + e.getMessage());
+      trace.note("processing error: " + e.getMessage());
       processingComplete = true;
-      closeStream();
+      client.close();
       sendLocalReply(500, null, null, e.getMessage().replaceAll("\\s", "_"));
     }
   }
 
   private void spurious(String why) {
     spurious++;
-    note("spurious message (" + why + "): processing abandoned, continuing unmodified");
-    closeStream();
+    trace.note("spurious message (" + why + "): processing abandoned, continuing unmodified");
+    client.close();
     processingComplete = true;
     clearAsyncState();
   }
@@ -965,7 +658,7 @@ final class ExchangeRun {
   private void onNewTimeout(com.google.protobuf.Duration d) {
     long ms = d.getSeconds() * 1000 + d.getNanos() / 1_000_000;
     if (ms < 1 || ms > config.maxMessageTimeout().toMillis()) {
-      note(
+      trace.note(
           "override_message_timeout "
               + ms
               + " ms ignored (max "
@@ -974,14 +667,14 @@ final class ExchangeRun {
       return;
     }
     boolean restarted = false;
-    for (Dir dir : dirs()) {
+    for (ProcessorState dir : dirs()) {
       if (dir.timerDeadline != 0 && !dir.newTimeoutReceived) {
         dir.timerDeadline = System.nanoTime() + ms * 1_000_000;
         dir.newTimeoutReceived = true;
         restarted = true;
       }
     }
-    note(
+    trace.note(
         restarted
             ? "message timer restarted with " + ms + " ms"
             : "override_message_timeout ignored");
@@ -993,7 +686,7 @@ final class ExchangeRun {
         || config.sendBodyWithoutWaitingForHeaderResponse()
         || !(req.awaitingHeaders || (resp != null && resp.awaitingHeaders))) {
       if (r.hasModeOverride()) {
-        note("mode_override ignored");
+        trace.note("mode_override ignored");
       }
       return;
     }
@@ -1003,15 +696,15 @@ final class ExchangeRun {
         || base.getResponseBodyMode() == BodySendMode.FULL_DUPLEX_STREAMED
         || o.getRequestBodyMode() == BodySendMode.FULL_DUPLEX_STREAMED
         || o.getResponseBodyMode() == BodySendMode.FULL_DUPLEX_STREAMED) {
-      note("mode_override ignored (FULL_DUPLEX_STREAMED)");
+      trace.note("mode_override ignored (FULL_DUPLEX_STREAMED)");
       return;
     }
     if (!config.allowedOverrideModes().isEmpty()
         && config.allowedOverrideModes().stream().noneMatch(a -> sameIgnoringRequestHeader(a, o))) {
-      note("mode_override not in allowed_override_modes: dropped");
+      trace.note("mode_override not in allowed_override_modes: dropped");
       return;
     }
-    note("mode_override applied");
+    trace.note("mode_override applied");
     applyMode(req, o.getRequestHeaderMode(), o.getRequestBodyMode(), o.getRequestTrailerMode());
     if (resp != null) {
       applyMode(
@@ -1032,7 +725,7 @@ final class ExchangeRun {
   }
 
   private static void applyMode(
-      Dir d, HeaderSendMode headers, BodySendMode body, HeaderSendMode trailers) {
+      ProcessorState d, HeaderSendMode headers, BodySendMode body, HeaderSendMode trailers) {
     if (headers != HeaderSendMode.DEFAULT) {
       d.sendHeaders = headers != HeaderSendMode.SKIP;
     }
@@ -1063,7 +756,7 @@ final class ExchangeRun {
   // ---------------------------------------------------------------- response handling
 
   /** ProcessorState::handleHeadersResponse; false if spurious. */
-  private boolean handleHeadersResponse(Dir d, HeadersResponse hr)
+  private boolean handleHeadersResponse(ProcessorState d, HeadersResponse hr)
       throws MutationRules.MutationFailure {
     if (!d.awaitingHeaders) {
       return false;
@@ -1074,7 +767,7 @@ final class ExchangeRun {
       rules.apply(common.getHeaderMutation(), d.headers, replace, rejectedMutations);
     }
     d.awaitingHeaders = false;
-    finishCall(d);
+    d.finishCall();
     if (replace) {
       if (common.hasBodyMutation()) {
         d.headers.remove("content-length");
@@ -1117,9 +810,9 @@ final class ExchangeRun {
           // The whole body arrived before the headers response: one message, whatever the mode.
           sendBufferedBody(d, true);
         } else if (d.trailersAvailable && d.sendTrailers) {
-          send(trailersRequest(d));
+          client.send(trailersRequest(d));
           d.awaitingTrailers = true;
-          startTimer(d);
+          d.startTimer();
         } else {
           resume(d);
         }
@@ -1141,7 +834,7 @@ final class ExchangeRun {
       }
       case BUFFERED_PARTIAL -> {
         if (d.buffered != null) {
-          d.partialQueue.add(new Chunk(d.buffered.toByteArray(), false));
+          d.partialQueue.add(new ProcessorState.Chunk(d.buffered.toByteArray(), false));
           d.buffered = null;
           if (queueBytes(d) >= config.bufferLimitBytes()) {
             sendPartialBody(d);
@@ -1154,9 +847,9 @@ final class ExchangeRun {
       }
     }
     if (d.sendTrailers && d.trailersAvailable) {
-      send(trailersRequest(d));
+      client.send(trailersRequest(d));
       d.awaitingTrailers = true;
-      startTimer(d);
+      d.startTimer();
       return true;
     }
     resume(d);
@@ -1164,7 +857,8 @@ final class ExchangeRun {
   }
 
   /** ProcessorState::handleBodyResponse; false if spurious. */
-  private boolean handleBodyResponse(Dir d, BodyResponse br) throws MutationRules.MutationFailure {
+  private boolean handleBodyResponse(ProcessorState d, BodyResponse br)
+      throws MutationRules.MutationFailure {
     CommonResponse common = br.getResponse();
     if (d.bodyMode == BodySendMode.FULL_DUPLEX_STREAMED && !d.bodyReplaced) {
       if (!d.duplexHeadersAnswered && d.sendHeaders) {
@@ -1211,7 +905,7 @@ final class ExchangeRun {
         d.buffered.writeBytes(newBody);
       }
       d.awaitingBufferedBody = false;
-      finishCall(d);
+      d.finishCall();
       afterBodyCall(d);
       return true;
     }
@@ -1222,7 +916,7 @@ final class ExchangeRun {
       ByteArrayOutputStream sent = new ByteArrayOutputStream();
       boolean end = false;
       for (int i = 0; i < d.partialChunksSent; i++) {
-        Chunk c = d.partialQueue.poll();
+        ProcessorState.Chunk c = d.partialQueue.poll();
         sent.writeBytes(c.data());
         end = c.endStream();
       }
@@ -1232,11 +926,11 @@ final class ExchangeRun {
       }
       d.awaitingPartialBody = false;
       d.partialBodyProcessed = true;
-      finishCall(d);
+      d.finishCall();
       continueHeaders(d);
       forwardData(d, out, end);
       while (!d.partialQueue.isEmpty()) {
-        Chunk c = d.partialQueue.poll();
+        ProcessorState.Chunk c = d.partialQueue.poll();
         forwardData(d, c.data(), c.endStream());
       }
       afterBodyCall(d);
@@ -1244,12 +938,12 @@ final class ExchangeRun {
     }
     if (!d.queue.isEmpty()) {
       // STREAMED: FIFO, one response per chunk; header_mutation ignored.
-      Chunk c = d.queue.poll();
+      ProcessorState.Chunk c = d.queue.poll();
       byte[] out = c.data();
       if (common.hasBodyMutation()) {
         out = applyBodyMutation(common.getBodyMutation(), out);
       }
-      finishCall(d);
+      d.finishCall();
       forwardData(d, out, c.endStream());
       if (d.queue.isEmpty()) {
         afterBodyCall(d);
@@ -1260,17 +954,17 @@ final class ExchangeRun {
   }
 
   /** After the last outstanding body call: send held trailers, or release everything. */
-  private void afterBodyCall(Dir d) {
+  private void afterBodyCall(ProcessorState d) {
     if (d.sendTrailers && d.trailersAvailable && !d.awaitingTrailers && openStream()) {
-      send(trailersRequest(d));
+      client.send(trailersRequest(d));
       d.awaitingTrailers = true;
-      startTimer(d);
+      d.startTimer();
       return;
     }
     resume(d);
   }
 
-  private boolean handleTrailersResponse(Dir d, TrailersResponse tr)
+  private boolean handleTrailersResponse(ProcessorState d, TrailersResponse tr)
       throws MutationRules.MutationFailure {
     if (!d.awaitingTrailers) {
       return false;
@@ -1279,7 +973,7 @@ final class ExchangeRun {
       rules.apply(tr.getHeaderMutation(), d.trailers, false, rejectedMutations);
     }
     d.awaitingTrailers = false;
-    finishCall(d);
+    d.finishCall();
     resume(d);
     return true;
   }
@@ -1294,27 +988,27 @@ final class ExchangeRun {
 
   // ---------------------------------------------------------------- forwarding
 
-  private void appendBuffered(Dir d, byte[] data) {
+  private void appendBuffered(ProcessorState d, byte[] data) {
     if (d.buffered == null) {
       d.buffered = new ByteArrayOutputStream();
     }
     d.buffered.writeBytes(data);
   }
 
-  private long queueBytes(Dir d) {
+  private long queueBytes(ProcessorState d) {
     long n = 0;
-    for (Chunk c : d.partialQueue) {
+    for (ProcessorState.Chunk c : d.partialQueue) {
       n += c.data().length;
     }
     return n;
   }
 
   /** BUFFERED body over the buffer limit: 413 on requests, 500 on responses. */
-  private boolean overLimit(Dir d) {
+  private boolean overLimit(ProcessorState d) {
     if (d.buffered == null || d.buffered.size() <= config.bufferLimitBytes()) {
       return false;
     }
-    note(d.name() + " body over the buffer limit (" + config.bufferLimitBytes() + " bytes)");
+    trace.note(d.name() + " body over the buffer limit (" + config.bufferLimitBytes() + " bytes)");
     if (d.request) {
       sendLocalReply(
           413, "Payload Too Large".getBytes(US_ASCII), null, "request_payload_too_large");
@@ -1326,16 +1020,16 @@ final class ExchangeRun {
   }
 
   /** Releases held headers, body and trailers of d (nothing outstanding any more). */
-  private void resume(Dir d) {
-    if (done || d.anyCallOutstanding() && !processingComplete) {
+  private void resume(ProcessorState d) {
+    if (done || (d.anyCallOutstanding() && !processingComplete)) {
       return;
     }
     continueHeaders(d);
-    for (Deque<Chunk> q : List.of(d.queue, d.partialQueue)) {
+    for (Deque<ProcessorState.Chunk> q : List.of(d.queue, d.partialQueue)) {
       if (!q.isEmpty()) {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         boolean end = false;
-        for (Chunk c : q) {
+        for (ProcessorState.Chunk c : q) {
           all.writeBytes(c.data());
           end = c.endStream();
         }
@@ -1360,14 +1054,14 @@ final class ExchangeRun {
     }
   }
 
-  private void continueHeaders(Dir d) {
+  private void continueHeaders(ProcessorState d) {
     if (d.headersForwarded || done) {
       return;
     }
     d.headersForwarded = true;
     d.outHeaders = d.headers.snapshot();
     if (!d.request) {
-      note("response headers went downstream (:status " + d.headers.first(":status") + ")");
+      trace.note("response headers went downstream (:status " + d.headers.first(":status") + ")");
     }
     if (d.noBody) {
       endOutput(d);
@@ -1380,7 +1074,7 @@ final class ExchangeRun {
     }
   }
 
-  private void forwardData(Dir d, byte[] data, boolean endStream) {
+  private void forwardData(ProcessorState d, byte[] data, boolean endStream) {
     if (done) {
       return;
     }
@@ -1399,7 +1093,7 @@ final class ExchangeRun {
     }
   }
 
-  private void forwardTrailers(Dir d) {
+  private void forwardTrailers(ProcessorState d) {
     if (done || d.outTrailers != null) {
       return;
     }
@@ -1408,13 +1102,13 @@ final class ExchangeRun {
     endOutput(d);
   }
 
-  private void endOutput(Dir d) {
+  private void endOutput(ProcessorState d) {
     if (d.outEnded) {
       return;
     }
     d.outEnded = true;
     if (!d.request) {
-      note("response complete downstream");
+      trace.note("response complete downstream");
       done = true;
     }
   }
@@ -1427,7 +1121,7 @@ final class ExchangeRun {
     done = true;
     this.details = details;
     if (resp != null && resp.headersForwarded) {
-      note("local reply " + status + " impossible after response headers: stream reset");
+      trace.note("local reply " + status + " impossible after response headers: stream reset");
       resetAfterResponseHeaders = true;
       return;
     }
@@ -1442,29 +1136,29 @@ final class ExchangeRun {
       try {
         immediateRules.apply(mutation, h, false, rejectedMutations);
       } catch (MutationRules.MutationFailure e) {
-        note("immediate response header mutation failed (only logged): " + e.getMessage());
+        trace.note("immediate response header mutation failed (only logged): " + e.getMessage());
       }
     }
     localReplyHeaders = h.snapshot();
     localReplyBody = b;
-    note("local reply " + status + " (" + details + ")");
+    trace.note("local reply " + status + " (" + details + ")");
   }
 
   // ---------------------------------------------------------------- outcome and trace
 
   private HttpOutcome outcome() {
-    ForwardedMessage client;
+    ForwardedMessage downstream;
     if (localReply) {
-      client = new ForwardedMessage(localReplyHeaders, List.of(localReplyBody), null);
+      downstream = new ForwardedMessage(localReplyHeaders, List.of(localReplyBody), null);
     } else if (resp != null && resp.headersForwarded) {
-      client = new ForwardedMessage(resp.outHeaders, resp.outBody, resp.outTrailers);
+      downstream = new ForwardedMessage(resp.outHeaders, resp.outBody, resp.outTrailers);
     } else {
-      client = new ForwardedMessage(List.of(), List.of(), null);
+      downstream = new ForwardedMessage(List.of(), List.of(), null);
     }
     return new HttpOutcome(
         upstreamReached,
         upstreamRequest,
-        client,
+        downstream,
         resetAfterResponseHeaders,
         clientDisconnected,
         localReply,
@@ -1474,61 +1168,8 @@ final class ExchangeRun {
         rejectedMutations.get(),
         spurious,
         timeouts,
-        processorCloseStatus,
+        client.closeStatus(),
         Duration.ofNanos(System.nanoTime() - startNanos),
-        trace.toString());
-  }
-
-  private void note(String line) {
-    if (!tracing) {
-      return;
-    }
-    long ms = (System.nanoTime() - startNanos) / 1_000_000;
-    trace.append(String.format(Locale.ROOT, "%5d ms  %s%n", ms, line));
-  }
-
-  /** The message in text form with every bytes field longer than the limit elided. */
-  static String summarize(Message m) {
-    return TextFormat.printer().emittingSingleLine(true).printToString(elide(m));
-  }
-
-  private static final java.util.Set<String> SENSITIVE_HEADERS =
-      java.util.Set.of(
-          "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key");
-
-  private static Message elide(Message m) {
-    if (m instanceof HeaderValue hv
-        && SENSITIVE_HEADERS.contains(hv.getKey().toLowerCase(Locale.ROOT))) {
-      // Traces end up in test failure output: never print credentials.
-      return hv.toBuilder()
-          .setValue(hv.getValue().isEmpty() ? "" : "<redacted>")
-          .setRawValue(ByteString.copyFromUtf8("<redacted>"))
-          .build();
-    }
-    Message.Builder b = m.toBuilder();
-    for (Map.Entry<com.google.protobuf.Descriptors.FieldDescriptor, Object> e :
-        m.getAllFields().entrySet()) {
-      com.google.protobuf.Descriptors.FieldDescriptor f = e.getKey();
-      if (f.isRepeated()) {
-        if (f.getJavaType() == com.google.protobuf.Descriptors.FieldDescriptor.JavaType.MESSAGE
-            && !f.isMapField()) {
-          b.clearField(f);
-          for (Object o : (List<?>) e.getValue()) {
-            b.addRepeatedField(f, elide((Message) o));
-          }
-        }
-        continue;
-      }
-      if (f.getJavaType() == com.google.protobuf.Descriptors.FieldDescriptor.JavaType.MESSAGE) {
-        b.setField(f, elide((Message) e.getValue()));
-      } else if (f.getJavaType()
-          == com.google.protobuf.Descriptors.FieldDescriptor.JavaType.BYTE_STRING) {
-        ByteString bs = (ByteString) e.getValue();
-        if (bs.size() > TRACE_BODY_LIMIT) {
-          b.setField(f, ByteString.copyFromUtf8("<" + bs.size() + " bytes elided>"));
-        }
-      }
-    }
-    return b.build();
+        trace.text());
   }
 }

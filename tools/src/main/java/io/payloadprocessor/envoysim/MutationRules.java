@@ -123,6 +123,7 @@ final class MutationRules {
       }
       String name = raw.toLowerCase(Locale.ROOT);
       // Only the deprecated `append` BoolValue is read; append_action/keep_empty_value ignored.
+      @SuppressWarnings("deprecation")
       boolean append = option.hasAppend() && option.getAppend().getValue();
       Result r = check(false, name, value);
       if (replacing && name.equals(":method")) {

@@ -21,6 +21,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -76,7 +77,7 @@ final class FakeExtProc implements AutoCloseable {
         };
     try {
       server =
-          NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+          NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
               .addService(ServerInterceptors.intercept(service, capture))
               .build()
               .start();
@@ -132,11 +133,9 @@ final class FakeExtProc implements AutoCloseable {
   /** Waits (bounded) until the server observed an ending containing the given text. */
   boolean awaitEnding(String text) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    List<String> seen = new CopyOnWriteArrayList<>();
     while (System.nanoTime() < deadline) {
       String e = endings.poll(100, TimeUnit.MILLISECONDS);
       if (e != null) {
-        seen.add(e);
         if (e.contains(text)) {
           return true;
         }
@@ -166,10 +165,14 @@ final class FakeExtProc implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     channel.shutdownNow();
     server.shutdownNow();
-    channel.awaitTermination(5, TimeUnit.SECONDS);
-    server.awaitTermination(5, TimeUnit.SECONDS);
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

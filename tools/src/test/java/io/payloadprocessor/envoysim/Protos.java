@@ -37,6 +37,7 @@ final class Protos {
         .build();
   }
 
+  @SuppressWarnings("deprecation") // Envoy 1.34 reads only the deprecated append field
   static HeaderValueOption append(String key, String rawValue) {
     return set(key, rawValue).toBuilder().setAppend(BoolValue.of(true)).build();
   }

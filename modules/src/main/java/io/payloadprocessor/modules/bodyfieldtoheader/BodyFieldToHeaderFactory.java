@@ -1,31 +1,29 @@
 package io.payloadprocessor.modules.bodyfieldtoheader;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.payloadprocessor.config.ModuleConfigs;
 import io.payloadprocessor.modules.ModuleChecks;
+import io.payloadprocessor.modules.TypedModuleFactory;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.ModuleContext;
-import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /** Module {@code body-field-to-header}: see {@link BodyFieldToHeaderConfig}. */
-public final class BodyFieldToHeaderFactory implements ModuleFactory {
+public final class BodyFieldToHeaderFactory extends TypedModuleFactory<BodyFieldToHeaderConfig> {
   public static final String ID = "body-field-to-header";
 
-  @Override
-  public String id() {
-    return ID;
+  public BodyFieldToHeaderFactory() {
+    super(ID, BodyFieldToHeaderConfig.class);
   }
 
   @Override
-  public Processor create(String processorName, JsonNode config, ModuleContext context)
+  protected Processor build(
+      String processorName,
+      BodyFieldToHeaderConfig c,
+      ModuleContext context,
+      List<ConfigProblem> problems)
       throws ConfigException {
-    BodyFieldToHeaderConfig c = ModuleConfigs.bind(config, BodyFieldToHeaderConfig.class);
-    List<ConfigProblem> problems = new ArrayList<>();
     try {
       JsonFieldPath.parse(c.field());
     } catch (IllegalArgumentException e) {
@@ -40,9 +38,7 @@ public final class BodyFieldToHeaderFactory implements ModuleFactory {
                 "loraAdapters." + e.getKey(), "adapter and base model names must be non-empty"));
       }
     }
-    if (!problems.isEmpty()) {
-      throw new ConfigException(problems);
-    }
+    throwIfAny(problems);
     return new BodyFieldToHeaderProcessor(c);
   }
 }

@@ -44,19 +44,22 @@ public final class BodyFieldToHeaderProcessor implements Processor {
   public Outcome onRequest(Exchange exchange) throws Exception {
     FieldValue value = extractor.extract(exchange.request().body());
     switch (value.kind()) {
-      case SCALAR:
+      case SCALAR -> {
         if (!value.text().isEmpty()) {
           return found(value.text());
         }
         return missing(exchange.request().headers());
-      case NON_SCALAR:
+      }
+      case NON_SCALAR -> {
         return Outcome.reject(
             Block.of(
                 400,
                 "body_field_not_scalar",
                 "request body field " + field + " is an object or array, not a header value"));
-      default:
+      }
+      default -> {
         return missing(exchange.request().headers());
+      }
     }
   }
 

@@ -9,12 +9,14 @@ import java.util.List;
  * recursive descent are refused: they select many values, and a header holds one.
  *
  * <p>Parsed by hand because the streaming extractor walks the path segment by segment as tokens go
- * by, and Jayway json-path exposes its compiled path only as an evaluator over a whole tree.
+ * by, and Jayway json-path exposes its compiled path only as an evaluator over a whole tree. The
+ * CEL transform's body field paths, which Jayway compiles, are read back into segments here too
+ * ({@link #parseNormalized}).
  */
 public final class JsonFieldPath {
   /** One step: a member name, or an array index when {@code name} is null. */
   public record Segment(String name, int index) {
-    boolean isIndex() {
+    public boolean isIndex() {
       return name == null;
     }
   }
@@ -28,11 +30,29 @@ public final class JsonFieldPath {
   }
 
   /**
-   * Parses a path.
+   * Parses a path that names one field (not the whole body) with non-negative indexes.
    *
    * @throws IllegalArgumentException with a message saying what is wrong
    */
   public static JsonFieldPath parse(String expression) {
+    JsonFieldPath path = parse(expression, false);
+    if (path.segments.isEmpty()) {
+      throw new IllegalArgumentException("the path must name a field, not the whole body");
+    }
+    return path;
+  }
+
+  /**
+   * Parses a definite path in Jayway's normal form ({@code $['a'][0][-1]}): the root alone and
+   * indexes counted from the end (negative) are allowed.
+   *
+   * @throws IllegalArgumentException with a message saying what is wrong
+   */
+  public static JsonFieldPath parseNormalized(String expression) {
+    return parse(expression, true);
+  }
+
+  private static JsonFieldPath parse(String expression, boolean negativeIndexes) {
     if (expression == null || !expression.startsWith("$")) {
       throw new IllegalArgumentException("a JSONPath must start with '$'");
     }
@@ -55,36 +75,54 @@ public final class JsonFieldPath {
         }
         segments.add(new Segment(name, -1));
       } else if (c == '[') {
-        int close = expression.indexOf(']', i);
-        if (close < 0) {
-          throw new IllegalArgumentException("unclosed '[' at offset " + i);
-        }
-        String inner = expression.substring(i + 1, close).trim();
-        if (inner.length() >= 2
-            && (inner.charAt(0) == '\'' || inner.charAt(0) == '"')
-            && inner.charAt(inner.length() - 1) == inner.charAt(0)) {
-          segments.add(new Segment(inner.substring(1, inner.length() - 1), -1));
-        } else if (!inner.isEmpty() && inner.chars().allMatch(Character::isDigit)) {
-          try {
-            segments.add(new Segment(null, Integer.parseInt(inner)));
-          } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("array index too large: " + inner, e);
-          }
-        } else {
-          throw new IllegalArgumentException(
-              "only quoted names and non-negative indexes are supported in brackets, got ["
-                  + inner
-                  + "]");
-        }
-        i = close + 1;
+        i = bracket(expression, i, negativeIndexes, segments);
       } else {
         throw new IllegalArgumentException("unexpected '" + c + "' at offset " + i);
       }
     }
-    if (segments.isEmpty()) {
-      throw new IllegalArgumentException("the path must name a field, not the whole body");
-    }
     return new JsonFieldPath(expression, segments);
+  }
+
+  /** Reads the bracket at {@code open} into {@code segments}; returns the offset after it. */
+  private static int bracket(
+      String expression, int open, boolean negativeIndexes, List<Segment> segments) {
+    int first = open + 1;
+    if (first < expression.length()
+        && (expression.charAt(first) == '\'' || expression.charAt(first) == '"')) {
+      // A quoted name may hold ']' and '.': its end is the matching quote.
+      int endQuote = expression.indexOf(expression.charAt(first), first + 1);
+      if (endQuote > 0
+          && endQuote + 1 < expression.length()
+          && expression.charAt(endQuote + 1) == ']') {
+        segments.add(new Segment(expression.substring(first + 1, endQuote), -1));
+        return endQuote + 2;
+      }
+    }
+    int close = expression.indexOf(']', open);
+    if (close < 0) {
+      throw new IllegalArgumentException("unclosed '[' at offset " + open);
+    }
+    String inner = expression.substring(first, close).trim();
+    String digits = negativeIndexes && inner.startsWith("-") ? inner.substring(1) : inner;
+    if (inner.length() >= 2
+        && (inner.charAt(0) == '\'' || inner.charAt(0) == '"')
+        && inner.charAt(inner.length() - 1) == inner.charAt(0)) {
+      segments.add(new Segment(inner.substring(1, inner.length() - 1), -1)); // [ 'padded' ]
+    } else if (!digits.isEmpty() && digits.chars().allMatch(Character::isDigit)) {
+      try {
+        segments.add(new Segment(null, Integer.parseInt(inner)));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("array index too large: " + inner, e);
+      }
+    } else {
+      throw new IllegalArgumentException(
+          "only quoted names and "
+              + (negativeIndexes ? "" : "non-negative ")
+              + "indexes are supported in brackets, got ["
+              + inner
+              + "]");
+    }
+    return close + 1;
   }
 
   public List<Segment> segments() {

@@ -56,7 +56,7 @@ public final class StreamingFieldExtractor {
         throw new BodyException(400, "invalid_json", "body is not valid JSON: no value");
       }
       FieldValue found = walk(p, path.segments(), 0);
-      if (scan == Scan.UNTIL_FIELD && found != FieldValue.MISSING) {
+      if (scan == Scan.UNTIL_FIELD && !found.equals(FieldValue.MISSING)) {
         return found;
       }
       if (p.nextToken() != null) {
@@ -95,11 +95,11 @@ public final class StreamingFieldExtractor {
     FieldValue found = FieldValue.MISSING;
     if (t == JsonToken.START_OBJECT && !seg.isIndex()) {
       while (p.nextToken() == JsonToken.FIELD_NAME) {
-        boolean match = found == FieldValue.MISSING && seg.name().equals(p.currentName());
+        boolean match = found.equals(FieldValue.MISSING) && seg.name().equals(p.currentName());
         p.nextToken();
         if (match) {
           found = walk(p, segments, i + 1);
-          if (scan == Scan.UNTIL_FIELD && found != FieldValue.MISSING) {
+          if (scan == Scan.UNTIL_FIELD && !found.equals(FieldValue.MISSING)) {
             return found;
           }
         } else {
@@ -111,7 +111,7 @@ public final class StreamingFieldExtractor {
       while (p.nextToken() != JsonToken.END_ARRAY) {
         if (index++ == seg.index()) {
           found = walk(p, segments, i + 1);
-          if (scan == Scan.UNTIL_FIELD && found != FieldValue.MISSING) {
+          if (scan == Scan.UNTIL_FIELD && !found.equals(FieldValue.MISSING)) {
             return found;
           }
         } else {
@@ -125,22 +125,19 @@ public final class StreamingFieldExtractor {
   }
 
   private static FieldValue valueAt(JsonParser p, JsonToken t) throws IOException {
-    switch (t) {
-      case VALUE_STRING:
-        return FieldValue.scalar(p.getText());
-      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT:
-        // Exactly as written: converting would expand 1e999999999 into a billion digits, and any
-        // other rendering could differ from what the upstream's parser reads.
-        return FieldValue.scalar(p.getText());
-      case VALUE_TRUE:
-        return FieldValue.scalar("true");
-      case VALUE_FALSE:
-        return FieldValue.scalar("false");
-      case VALUE_NULL:
-        return FieldValue.NULL;
-      default:
+    return switch (t) {
+      case VALUE_STRING -> FieldValue.scalar(p.getText());
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT ->
+          // Exactly as written: converting would expand 1e999999999 into a billion digits, and any
+          // other rendering could differ from what the upstream's parser reads.
+          FieldValue.scalar(p.getText());
+      case VALUE_TRUE -> FieldValue.scalar("true");
+      case VALUE_FALSE -> FieldValue.scalar("false");
+      case VALUE_NULL -> FieldValue.NULL;
+      default -> {
         p.skipChildren();
-        return FieldValue.NON_SCALAR;
-    }
+        yield FieldValue.NON_SCALAR;
+      }
+    };
   }
 }

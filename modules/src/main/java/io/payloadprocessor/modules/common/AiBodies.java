@@ -27,11 +27,11 @@ public final class AiBodies {
   /** The text of a request body: system/developer prompts, messages, tool results, tool calls. */
   public static List<TextSlot> requestSlots(JsonNode root) {
     List<TextSlot> out = new ArrayList<>();
-    if (!(root instanceof ObjectNode)) {
+    if (!(root instanceof ObjectNode obj)) {
       allStrings(root, "", TextSlot.USER, false, out);
       return out;
     }
-    ObjectNode obj = (ObjectNode) root;
+
     boolean known = false;
     if (obj.get("messages") instanceof ArrayNode) {
       known = true;
@@ -53,12 +53,12 @@ public final class AiBodies {
       known = true; // Responses API (and embeddings, moderations)
       contentValue(obj, "", "instructions", TextSlot.SYSTEM, -1, out);
       JsonNode input = obj.get("input");
-      if (input instanceof ArrayNode) {
-        ArrayNode items = (ArrayNode) input;
+      if (input instanceof ArrayNode items) {
+
         for (int i = 0; i < items.size(); i++) {
           JsonNode item = items.get(i);
-          if (item instanceof ObjectNode) {
-            responsesItem((ObjectNode) item, "/input/" + i, i, TextSlot.USER, out);
+          if (item instanceof ObjectNode objectNode) {
+            responsesItem(objectNode, "/input/" + i, i, TextSlot.USER, out);
           } else if (item.isTextual()) {
             out.add(TextSlot.at(TextSlot.USER, Kind.CONTENT, i, "/input/" + i, item.asText()));
           }
@@ -76,11 +76,11 @@ public final class AiBodies {
   /** The text of a (non-streamed) response body: the completion text and tool calls. */
   public static List<TextSlot> responseSlots(JsonNode root) {
     List<TextSlot> out = new ArrayList<>();
-    if (!(root instanceof ObjectNode)) {
+    if (!(root instanceof ObjectNode obj)) {
       allStrings(root, "", TextSlot.ASSISTANT, false, out);
       return out;
     }
-    ObjectNode obj = (ObjectNode) root;
+
     if (obj.get("choices") instanceof ArrayNode) {
       ArrayNode choices = (ArrayNode) obj.get("choices");
       for (int i = 0; i < choices.size(); i++) {
@@ -216,7 +216,7 @@ public final class AiBodies {
 
   private static void values(JsonNode node, String path, boolean numbers, ValueSink sink) {
     if (node instanceof ObjectNode) {
-      Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+      Iterator<Map.Entry<String, JsonNode>> it = node.properties().iterator();
       while (it.hasNext()) {
         Map.Entry<String, JsonNode> e = it.next();
         values(e.getValue(), path + "/" + pointerToken(e.getKey()), numbers, sink);
@@ -250,19 +250,12 @@ public final class AiBodies {
     if (apiRole == null) {
       return TextSlot.USER;
     }
-    switch (apiRole) {
-      case "system":
-      case "developer":
-        return TextSlot.SYSTEM;
-      case "assistant":
-      case "model":
-        return TextSlot.ASSISTANT;
-      case "tool":
-      case "function":
-        return TextSlot.TOOL;
-      default:
-        return TextSlot.USER;
-    }
+    return switch (apiRole) {
+      case "system", "developer" -> TextSlot.SYSTEM;
+      case "assistant", "model" -> TextSlot.ASSISTANT;
+      case "tool", "function" -> TextSlot.TOOL;
+      default -> TextSlot.USER;
+    };
   }
 
   private static void message(ObjectNode msg, String path, int index, List<TextSlot> out) {
@@ -310,8 +303,8 @@ public final class AiBodies {
     String path = parentPath + "/" + pointerToken(field);
     if (v.isTextual()) {
       out.add(TextSlot.at(role, Kind.CONTENT, index, path, v.asText()));
-    } else if (v instanceof ArrayNode) {
-      blocks((ArrayNode) v, path, role, index, out);
+    } else if (v instanceof ArrayNode arrayNode) {
+      blocks(arrayNode, path, role, index, out);
     }
   }
 
@@ -331,14 +324,13 @@ public final class AiBodies {
         out.add(TextSlot.at(role, Kind.CONTENT, index, at, part.asText()));
         continue;
       }
-      if (!(part instanceof ObjectNode)) {
+      if (!(part instanceof ObjectNode block)) {
         continue;
       }
-      ObjectNode block = (ObjectNode) part;
+
       String type = block.path("type").asText("");
       switch (type) {
-        case "tool_use":
-        case "server_tool_use":
+        case "tool_use", "server_tool_use" -> {
           if (block.get("input") != null) {
             List<TextSlot> strings = new ArrayList<>();
             allStrings(block.get("input"), at + "/input", TextSlot.ASSISTANT, true, strings);
@@ -346,11 +338,9 @@ public final class AiBodies {
               out.add(s.withRole(TextSlot.ASSISTANT, Kind.TOOL_ARGUMENTS, index));
             }
           }
-          break;
-        case "tool_result":
-          contentValue(block, at, "content", TextSlot.TOOL, index, out);
-          break;
-        default:
+        }
+        case "tool_result" -> contentValue(block, at, "content", TextSlot.TOOL, index, out);
+        default -> {
           if (block.path("text").isTextual()) {
             out.add(
                 TextSlot.at(role, Kind.CONTENT, index, at + "/text", block.get("text").asText()));
@@ -360,7 +350,7 @@ public final class AiBodies {
                 TextSlot.at(
                     role, Kind.CONTENT, index, at + "/refusal", block.get("refusal").asText()));
           }
-          break;
+        }
       }
     }
     groupParts(out, first, path, role);
@@ -391,8 +381,7 @@ public final class AiBodies {
       ObjectNode item, String path, int index, String defaultRole, List<TextSlot> out) {
     String type = item.path("type").asText("message");
     switch (type) {
-      case "function_call":
-      case "custom_tool_call":
+      case "function_call", "custom_tool_call" -> {
         for (String field : new String[] {"arguments", "input"}) {
           if (item.path(field).isTextual()) {
             out.add(
@@ -404,15 +393,13 @@ public final class AiBodies {
                     item.get(field).asText()));
           }
         }
-        break;
-      case "function_call_output":
-      case "custom_tool_call_output":
-        contentValue(item, path, "output", TextSlot.TOOL, index, out);
-        break;
-      default:
+      }
+      case "function_call_output", "custom_tool_call_output" ->
+          contentValue(item, path, "output", TextSlot.TOOL, index, out);
+      default -> {
         String role = item.has("role") ? role(item.path("role").asText(null)) : defaultRole;
         contentValue(item, path, "content", role, index, out);
-        break;
+      }
     }
   }
 }

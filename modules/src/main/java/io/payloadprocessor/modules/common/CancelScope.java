@@ -34,12 +34,13 @@ public final class CancelScope {
 
   /** Binds this scope to {@code result}, the future handed to the caller; returns it. */
   public <T> CompletableFuture<T> bind(CompletableFuture<T> result) {
-    result.whenComplete(
-        (v, e) -> {
-          if (result.isCancelled()) {
-            cancelAll();
-          }
-        });
+    var unused =
+        result.whenComplete(
+            (v, e) -> {
+              if (result.isCancelled()) {
+                cancelAll();
+              }
+            });
     return result;
   }
 

@@ -30,12 +30,12 @@ public final class GuardBody {
   }
 
   /**
-   * Reads a body. The content type is not a trust boundary: an upstream may parse any body as
-   * JSON, so every body that starts like JSON (first non-blank byte {@code {} or {@code [}, after
-   * an optional byte-order mark; UTF-16 and UTF-32 included) is read as JSON whatever its media
-   * type says, and must parse strictly (duplicate keys, depth, UTF-8: 400), as JSON media types
-   * must. Event streams are read as events; {@code text/*}, form, NDJSON and untyped bodies as
-   * strict UTF-8 text; other bodies (images, audio) are binary and not scanned.
+   * Reads a body. The content type is not a trust boundary: an upstream may parse any body as JSON,
+   * so every body that starts like JSON (first non-blank byte an opening brace or bracket, after an
+   * optional byte-order mark; UTF-16 and UTF-32 included) is read as JSON whatever its media type
+   * says, and must parse strictly (duplicate keys, depth, UTF-8: 400), as JSON media types must.
+   * Event streams are read as events; {@code text/*}, form, NDJSON and untyped bodies as strict
+   * UTF-8 text; other bodies (images, audio) are binary and not scanned.
    *
    * @throws BodyException as {@link MessageView#body()} and {@link MessageView#json()} do
    */

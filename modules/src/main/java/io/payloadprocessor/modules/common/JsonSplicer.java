@@ -74,10 +74,10 @@ public final class JsonSplicer {
     if (b0 == 0xff && b1 == 0xfe && b2 == 0 && b3 == 0) {
       return java.nio.charset.Charset.forName("UTF-32LE");
     }
-    if (b0 == 0xfe && b1 == 0xff || b0 == 0 && b1 > 0) {
+    if ((b0 == 0xfe && b1 == 0xff) || (b0 == 0 && b1 > 0)) {
       return java.nio.charset.StandardCharsets.UTF_16BE;
     }
-    if (b0 == 0xff && b1 == 0xfe || b0 > 0 && b1 == 0 && b2 > 0) {
+    if ((b0 == 0xff && b1 == 0xfe) || (b0 > 0 && b1 == 0 && b2 > 0)) {
       return java.nio.charset.StandardCharsets.UTF_16LE;
     }
     if (b0 > 0 && b1 == 0 && b2 == 0 && b3 == 0) {
@@ -331,34 +331,35 @@ public final class JsonSplicer {
         }
         char e = raw.charAt(i + 1);
         switch (e) {
-          case 'u':
+          case 'u' -> {
             sb.append((char) Integer.parseInt(raw.substring(i + 2, i + 6), 16));
             i += 6;
-            break;
-          case 'n':
+          }
+          case 'n' -> {
             sb.append('\n');
             i += 2;
-            break;
-          case 'r':
+          }
+          case 'r' -> {
             sb.append('\r');
             i += 2;
-            break;
-          case 't':
+          }
+          case 't' -> {
             sb.append('\t');
             i += 2;
-            break;
-          case 'b':
+          }
+          case 'b' -> {
             sb.append('\b');
             i += 2;
-            break;
-          case 'f':
+          }
+          case 'f' -> {
             sb.append('\f');
             i += 2;
-            break;
-          default: // \" \\ \/
+          }
+          default -> {
+            // \" \\ \/
             sb.append(e);
             i += 2;
-            break;
+          }
         }
       }
       starts[n] = to;

@@ -21,10 +21,10 @@ public record StreamDelta(TextSlot slot, boolean last) {
   /** The deltas of one event's JSON; empty if none. */
   public static List<StreamDelta> of(JsonNode event) {
     List<StreamDelta> out = new ArrayList<>(1);
-    if (!(event instanceof ObjectNode)) {
+    if (!(event instanceof ObjectNode obj)) {
       return out;
     }
-    ObjectNode obj = (ObjectNode) event;
+
     String type = obj.path("type").asText("");
     if (obj.get("choices") instanceof ArrayNode) {
       ArrayNode choices = (ArrayNode) obj.get("choices");
@@ -75,10 +75,10 @@ public record StreamDelta(TextSlot slot, boolean last) {
       ArrayNode calls = (ArrayNode) delta.get("tool_calls");
       for (int c = 0; c < calls.size(); c++) {
         JsonNode fn = calls.get(c).get("function");
-        if (fn instanceof ObjectNode && fn.path("arguments").isTextual()) {
+        if (fn instanceof ObjectNode objectNode && fn.path("arguments").isTextual()) {
           String ch = channel + "t" + calls.get(c).path("index").asInt();
           String fnPath = at + "/tool_calls/" + c + "/function";
-          out.add(slot(Kind.TOOL_ARGUMENTS, ch, (ObjectNode) fn, fnPath, "arguments", last));
+          out.add(slot(Kind.TOOL_ARGUMENTS, ch, objectNode, fnPath, "arguments", last));
         }
       }
     }

@@ -163,53 +163,51 @@ public final class UserRegex {
     while (i < p.length()) {
       char c = p.charAt(i);
       switch (c) {
-        case '|':
+        case '|' -> {
           return null;
-        case '\\':
-          {
-            if (i + 1 >= p.length()) {
-              return null;
-            }
-            char e = p.charAt(i + 1);
-            if (e == 'Q') {
-              return null;
-            }
-            if (e < 0x80 && !Character.isLetterOrDigit(e) && !quantifiedAt(p, i + 2)) {
-              run.append(e);
-              i += 2;
-              continue;
-            }
-            best = longer(best, run);
-            i = escapeEnd(p, i);
+        }
+        case '\\' -> {
+          if (i + 1 >= p.length()) {
+            return null;
+          }
+          char e = p.charAt(i + 1);
+          if (e == 'Q') {
+            return null;
+          }
+          if (e < 0x80 && !Character.isLetterOrDigit(e) && !quantifiedAt(p, i + 2)) {
+            run.append(e);
+            i += 2;
             continue;
           }
-        case '(':
-          {
-            if (p.startsWith("(?", i)
-                && !p.startsWith("(?:", i)
-                && !p.startsWith("(?P<", i)
-                && !p.startsWith("(?<", i)) {
-              return null; // a flag group changes how the rest matches
-            }
-            best = longer(best, run);
-            int end = groupEnd(p, i);
-            if (end < 0) {
-              return null;
-            }
-            i = end + 1;
-            continue;
+          best = longer(best, run);
+          i = escapeEnd(p, i);
+          continue;
+        }
+        case '(' -> {
+          if (p.startsWith("(?", i)
+              && !p.startsWith("(?:", i)
+              && !p.startsWith("(?P<", i)
+              && !p.startsWith("(?<", i)) {
+            return null; // a flag group changes how the rest matches
           }
-        case '[':
-          {
-            best = longer(best, run);
-            int end = classEnd(p, i);
-            if (end < 0) {
-              return null;
-            }
-            i = end + 1;
-            continue;
+          best = longer(best, run);
+          int end = groupEnd(p, i);
+          if (end < 0) {
+            return null;
           }
-        case '*', '?', '{':
+          i = end + 1;
+          continue;
+        }
+        case '[' -> {
+          best = longer(best, run);
+          int end = classEnd(p, i);
+          if (end < 0) {
+            return null;
+          }
+          i = end + 1;
+          continue;
+        }
+        case '*', '?', '{' -> {
           // The character before is optional or repeated: it leaves the run.
           if (run.length() > 0) {
             run.setLength(run.length() - 1);
@@ -222,15 +220,18 @@ public final class UserRegex {
             i++;
           }
           continue;
-        case '+':
+        }
+        case '+' -> {
           best = longer(best, run);
           i++;
           continue;
-        case '.', '^', '$', ')', ']':
+        }
+        case '.', '^', '$', ')', ']' -> {
           best = longer(best, run);
           i++;
           continue;
-        default:
+        }
+        default -> {
           if (c >= 0x80) {
             best = longer(best, run);
           } else if (i + 1 < p.length() && p.charAt(i + 1) == '+') {
@@ -243,6 +244,7 @@ public final class UserRegex {
             run.append(c);
           }
           i++;
+        }
       }
     }
     String r = longer(best, run);

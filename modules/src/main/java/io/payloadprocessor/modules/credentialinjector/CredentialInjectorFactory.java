@@ -1,33 +1,27 @@
 package io.payloadprocessor.modules.credentialinjector;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.github.benmanes.caffeine.cache.Ticker;
-import io.payloadprocessor.config.ModuleConfigs;
+import io.payloadprocessor.config.GoDuration;
 import io.payloadprocessor.modules.ModuleChecks;
+import io.payloadprocessor.modules.TypedModuleFactory;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.Headers;
 import io.payloadprocessor.spi.ModuleContext;
-import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Module {@code credential-injector}: see {@link CredentialInjectorConfig}. Key files are not read
  * here: a Secret mounted later, or missing now, is a per-request 502, not a config error.
  */
-public final class CredentialInjectorFactory implements ModuleFactory {
+public final class CredentialInjectorFactory extends TypedModuleFactory<CredentialInjectorConfig> {
   public static final String ID = "credential-injector";
-
-  private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)");
 
   private final Ticker ticker;
 
@@ -37,19 +31,17 @@ public final class CredentialInjectorFactory implements ModuleFactory {
 
   /** With a ticker, so tests can move time past the refresh interval. */
   CredentialInjectorFactory(Ticker ticker) {
+    super(ID, CredentialInjectorConfig.class);
     this.ticker = ticker;
   }
 
   @Override
-  public String id() {
-    return ID;
-  }
-
-  @Override
-  public Processor create(String processorName, JsonNode config, ModuleContext context)
+  protected Processor build(
+      String processorName,
+      CredentialInjectorConfig c,
+      ModuleContext context,
+      List<ConfigProblem> problems)
       throws ConfigException {
-    CredentialInjectorConfig c = ModuleConfigs.bind(config, CredentialInjectorConfig.class);
-    List<ConfigProblem> problems = new ArrayList<>();
     Duration refresh = parseDuration(c.refreshInterval());
     if (refresh == null) {
       problems.add(
@@ -108,9 +100,7 @@ public final class CredentialInjectorFactory implements ModuleFactory {
         fallback = t;
       }
     }
-    if (!problems.isEmpty()) {
-      throw new ConfigException(problems);
-    }
+    throwIfAny(problems);
     return new CredentialInjectorProcessor(
         c.matchBy() == CredentialInjectorConfig.MatchBy.BODY,
         Headers.normalize(c.matchHeader()),
@@ -120,20 +110,13 @@ public final class CredentialInjectorFactory implements ModuleFactory {
         new KeyFileStore(refresh, ticker));
   }
 
-  /** {@code 500ms}, {@code 10s}, {@code 1m}; null if malformed. */
+  /** A Go duration ({@code 500ms}, {@code 10s}, {@code 1m}) that is not negative; else null. */
   static Duration parseDuration(String s) {
-    Matcher m = DURATION.matcher(s == null ? "" : s.trim());
-    if (!m.matches()) {
+    try {
+      Duration d = GoDuration.parse(s == null ? "" : s);
+      return d.isNegative() ? null : d;
+    } catch (IllegalArgumentException e) {
       return null;
-    }
-    long n = Long.parseLong(m.group(1));
-    switch (m.group(2)) {
-      case "ms":
-        return Duration.ofMillis(n);
-      case "s":
-        return Duration.ofSeconds(n);
-      default:
-        return Duration.ofMinutes(n);
     }
   }
 }

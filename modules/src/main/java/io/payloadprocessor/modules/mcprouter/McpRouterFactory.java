@@ -1,26 +1,22 @@
 package io.payloadprocessor.modules.mcprouter;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.lettuce.core.RedisURI;
-import io.payloadprocessor.config.ModuleConfigs;
+import io.payloadprocessor.modules.TypedModuleFactory;
 import io.payloadprocessor.modules.store.StoreConfig;
 import io.payloadprocessor.modules.store.Stores;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.ModuleContext;
-import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 /** The {@code mcp-router} module: routing headers, session stickiness and tool policy for MCP. */
-public final class McpRouterFactory implements ModuleFactory {
+public final class McpRouterFactory extends TypedModuleFactory<McpRouterConfig> {
   public static final String ID = "mcp-router";
 
-  @Override
-  public String id() {
-    return ID;
+  public McpRouterFactory() {
+    super(ID, McpRouterConfig.class);
   }
 
   @Override
@@ -29,10 +25,9 @@ public final class McpRouterFactory implements ModuleFactory {
   }
 
   @Override
-  public Processor create(String processorName, JsonNode config, ModuleContext context)
+  protected Processor build(
+      String processorName, McpRouterConfig c, ModuleContext context, List<ConfigProblem> problems)
       throws ConfigException {
-    McpRouterConfig c = ModuleConfigs.bind(config, McpRouterConfig.class);
-    List<ConfigProblem> problems = new ArrayList<>();
     McpRouterConfig.Session s = c.session == null ? new McpRouterConfig.Session() : c.session;
     McpRouterConfig.Tools t = c.tools == null ? new McpRouterConfig.Tools() : c.tools;
     checkHeader(s.backendHeader, "session.backendHeader", problems);
@@ -47,7 +42,7 @@ public final class McpRouterFactory implements ModuleFactory {
     checkPatterns(t.deny, "tools.deny", problems);
     StoreConfig storeConfig = c.store == null ? new StoreConfig() : c.store;
     RedisURI redis = Stores.validate(storeConfig, context, "store", problems);
-    Stores.check(problems);
+    throwIfAny(problems);
     return new McpRouterProcessor(
         processorName,
         c.clearRouteCache,

@@ -164,28 +164,21 @@ public final class McpRouterProcessor implements Processor, AutoCloseable {
     for (JsonRpcMessage msg : messages) {
       methods.add(msg.method());
       switch (msg.method()) {
-        case "tools/call":
+        case "tools/call" -> {
           addIfPresent(tools, msg.param("name"));
           if (denied == null && policy.isActive() && !policy.allows(msg.param("name"))) {
             denied = msg.param("name") == null ? "" : msg.param("name");
           }
-          break;
-        case "resources/read":
-          addIfPresent(resources, msg.param("uri"));
-          break;
-        case "prompts/get":
-          addIfPresent(prompts, msg.param("name"));
-          break;
-        case "tools/list":
+        }
+        case "resources/read" -> addIfPresent(resources, msg.param("uri"));
+        case "prompts/get" -> addIfPresent(prompts, msg.param("name"));
+        case "tools/list" -> {
           if (msg.isRequest()) {
             toolsListIds.add(msg.id().toString());
           }
-          break;
-        case "initialize":
-          initialize = true;
-          break;
-        default:
-          break;
+        }
+        case "initialize" -> initialize = true;
+        default -> {}
       }
     }
     if (denied != null) {
@@ -372,7 +365,7 @@ public final class McpRouterProcessor implements Processor, AutoCloseable {
     boolean changed = false;
     for (SseEvent e : events) {
       SseEvent f = filter.filter(e);
-      changed |= f != e;
+      changed |= isRewritten(f, e);
       out.append(f.toWire());
     }
     return changed
@@ -416,5 +409,11 @@ public final class McpRouterProcessor implements Processor, AutoCloseable {
   @Override
   public void close() {
     store.close();
+  }
+
+  /** The filter returns the event it was given when it changes nothing: identity is the signal. */
+  @SuppressWarnings("ReferenceEquality")
+  private static boolean isRewritten(SseEvent filtered, SseEvent original) {
+    return filtered != original;
   }
 }

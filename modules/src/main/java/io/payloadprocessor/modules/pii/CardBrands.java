@@ -104,8 +104,4 @@ final class CardBrands {
     }
     return false;
   }
-
-  private static final int[] POW10 = {
-    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000
-  };
 }

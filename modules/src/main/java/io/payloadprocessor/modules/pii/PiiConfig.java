@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * The {@code pii} module's config, as users write it under {@code module.config}. Absent fields
- * take the defaults documented on {@link PiiModule}.
+ * take the defaults documented on {@link PiiFactory}.
  */
 public record PiiConfig(
     List<DetectorConfig> detectors,

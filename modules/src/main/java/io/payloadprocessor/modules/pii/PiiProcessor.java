@@ -136,19 +136,18 @@ public final class PiiProcessor implements Processor {
 
   private Outcome scan(MessageView message, Direction direction) throws BodyException {
     GuardBody body = GuardBody.read(message);
-    switch (body.form()) {
-      case JSON:
-        return scanJson(message.body(), body.json(), direction);
-      case TEXT:
-        return scanText(body.text(), direction);
-      case EVENT_STREAM:
-        return direction == Direction.RESPONSE
-            ? scanEventStream(message.body())
-            : scanText(body.text(), direction);
-      default:
+    return switch (body.form()) {
+      case JSON -> scanJson(message.body(), body.json(), direction);
+      case TEXT -> scanText(body.text(), direction);
+      case EVENT_STREAM ->
+          direction == Direction.RESPONSE
+              ? scanEventStream(message.body())
+              : scanText(body.text(), direction);
+      default -> {
         metrics.count("allow");
-        return Outcome.proceed();
-    }
+        yield Outcome.proceed();
+      }
+    };
   }
 
   /** The slots of a body that the scope selects, tool-call arguments decoded. */
@@ -179,7 +178,7 @@ public final class PiiProcessor implements Processor {
   private Outcome scanJson(byte[] raw, JsonNode root, Direction direction) {
     List<TextSlot> slots = slots(root, direction == Direction.REQUEST);
     Decision decision = new Decision();
-    Map<TextSlot, List<Finding>> perSlot = new IdentityHashMap<>();
+    IdentityHashMap<TextSlot, List<Finding>> perSlot = new IdentityHashMap<>();
     for (TextSlot slot : slots) {
       InterruptibleText.checkInterrupted();
       List<Finding> all = scanner.findAll(slot.text());
@@ -193,8 +192,8 @@ public final class PiiProcessor implements Processor {
       perSlot.put(slot, resolved);
     }
     // Values split across content parts: found in the joined text, masked piece by piece.
-    Map<TextSlot, List<int[]>> crossPieces = new IdentityHashMap<>();
-    Map<TextSlot, List<String>> crossTexts = new IdentityHashMap<>();
+    IdentityHashMap<TextSlot, List<int[]>> crossPieces = new IdentityHashMap<>();
+    IdentityHashMap<TextSlot, List<String>> crossTexts = new IdentityHashMap<>();
     for (JoinedParts joined : JoinedParts.of(slots)) {
       for (Finding f : PiiScanner.resolve(scanner.findAll(joined.text()))) {
         if (joined.within(f.start(), f.end()) >= 0) {

@@ -14,7 +14,7 @@
  * leave the candidate search, the overlap resolution and the streaming hold-back to write). IPv6
  * parsing uses Guava's {@code InetAddresses}, which never does DNS.
  *
- * <p>Starting points: {@link io.payloadprocessor.modules.pii.PiiModule} (config and defaults),
+ * <p>Starting points: {@link io.payloadprocessor.modules.pii.PiiFactory} (config and defaults),
  * {@link io.payloadprocessor.modules.pii.Detectors} (built-in detectors), {@link
  * io.payloadprocessor.modules.pii.PiiScanner} (scan and overlap rules), {@code PiiSseStream}
  * (stream masking with a bounded hold-back window).

@@ -95,7 +95,7 @@ public final class PromptGuardProcessor implements Processor {
     GuardBody body = GuardBody.read(message);
     List<String> texts = new ArrayList<>();
     switch (body.form()) {
-      case JSON:
+      case JSON -> {
         List<TextSlot> slots = inScope(body.json(), direction);
         for (TextSlot s : slots) {
           texts.add(s.text());
@@ -106,11 +106,9 @@ public final class PromptGuardProcessor implements Processor {
             return decide(v, direction);
           }
         }
-        break;
-      case TEXT:
-        texts.add(body.text());
-        break;
-      case EVENT_STREAM:
+      }
+      case TEXT -> texts.add(body.text());
+      case EVENT_STREAM -> {
         if (direction == Direction.RESPONSE) {
           SseBodies.Result r = SseBodies.run(message.body(), new PromptGuardStream(this));
           if (r.block() != null) {
@@ -121,9 +119,8 @@ public final class PromptGuardProcessor implements Processor {
           return Outcome.proceed(m);
         }
         texts.add(body.text());
-        break;
-      default:
-        break;
+      }
+      default -> {}
     }
     return decide(evaluate(texts), direction);
   }
@@ -156,31 +153,21 @@ public final class PromptGuardProcessor implements Processor {
       if (s.isNumber()) {
         continue;
       }
-      switch (s.kind()) {
-        case TOOL_ARGUMENTS:
-          if (settings.toolArguments()) {
-            out.add(s);
-          }
-          break;
-        case CONTENT:
-          if (!request
-              || settings.roles().contains(s.role())
-                  && (!settings.lastOnly() || s.messageIndex() == last)) {
-            out.add(s);
-          }
-          break;
-        case NAME:
-          if (settings.fields().contains(Kind.NAME)
-              && settings.roles().contains(s.role())
-              && (!settings.lastOnly() || s.messageIndex() == last)) {
-            out.add(s);
-          }
-          break;
-        default:
-          if (settings.fields().contains(s.kind())) {
-            out.add(s);
-          }
-          break;
+      boolean selected =
+          switch (s.kind()) {
+            case TOOL_ARGUMENTS -> settings.toolArguments();
+            case CONTENT ->
+                !request
+                    || (settings.roles().contains(s.role())
+                        && (!settings.lastOnly() || s.messageIndex() == last));
+            case NAME ->
+                settings.fields().contains(Kind.NAME)
+                    && settings.roles().contains(s.role())
+                    && (!settings.lastOnly() || s.messageIndex() == last);
+            default -> settings.fields().contains(s.kind());
+          };
+      if (selected) {
+        out.add(s);
       }
     }
     return out;

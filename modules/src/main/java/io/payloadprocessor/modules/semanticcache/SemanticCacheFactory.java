@@ -1,8 +1,7 @@
 package io.payloadprocessor.modules.semanticcache;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.lettuce.core.RedisURI;
-import io.payloadprocessor.config.ModuleConfigs;
+import io.payloadprocessor.modules.TypedModuleFactory;
 import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.modules.common.SharedCounters;
 import io.payloadprocessor.modules.store.StoreConfig;
@@ -10,23 +9,20 @@ import io.payloadprocessor.modules.store.Stores;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.ModuleContext;
-import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
 import io.prometheus.metrics.core.metrics.Counter;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 /** The {@code semantic-cache} module: exact and semantic response cache for chat completions. */
-public final class SemanticCacheFactory implements ModuleFactory {
+public final class SemanticCacheFactory extends TypedModuleFactory<SemanticCacheConfig> {
   public static final String ID = "semantic-cache";
 
   /** Counter of background writes (see {@link SemanticCacheProcessor}). */
   public static final String BACKGROUND_WRITES = "payload_processor_cache_background_writes_total";
 
-  @Override
-  public String id() {
-    return ID;
+  public SemanticCacheFactory() {
+    super(ID, SemanticCacheConfig.class);
   }
 
   /** Metric name as exported. */
@@ -41,10 +37,12 @@ public final class SemanticCacheFactory implements ModuleFactory {
   }
 
   @Override
-  public Processor create(String processorName, JsonNode config, ModuleContext context)
+  protected Processor build(
+      String processorName,
+      SemanticCacheConfig c,
+      ModuleContext context,
+      List<ConfigProblem> problems)
       throws ConfigException {
-    SemanticCacheConfig c = ModuleConfigs.bind(config, SemanticCacheConfig.class);
-    List<ConfigProblem> problems = new ArrayList<>();
     SemanticCacheProcessor.Mode mode = SemanticCacheProcessor.Mode.fromConfig(c.mode);
     if (mode == null) {
       problems.add(
@@ -68,7 +66,7 @@ public final class SemanticCacheFactory implements ModuleFactory {
     }
     StoreConfig storeConfig = c.store == null ? new StoreConfig() : c.store;
     RedisURI redis = Stores.validate(storeConfig, context, "store", problems);
-    Stores.check(problems);
+    throwIfAny(problems);
     MiniLmEmbeddings model = null;
     if (mode.semantic) {
       model = MiniLmEmbeddings.shared(context);

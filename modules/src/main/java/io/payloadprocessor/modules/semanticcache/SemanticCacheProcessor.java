@@ -123,13 +123,13 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
   private final MiniLmEmbeddings model;
   private final BackgroundWrites background;
 
-  /**
-   * @param model the embeddings of a semantic mode (null for {@link Mode#EXACT})
-   * @param writeOutcomes counts background writes by result ({@code stored}, {@code failed}, {@code
-   *     dropped}); see {@link SemanticCacheFactory}
-   */
   private volatile io.prometheus.metrics.core.metrics.Counter lookups;
 
+  /**
+   * @param model the embeddings of a semantic mode (null for {@link Mode#EXACT})
+   * @param writeOutcomes counts background writes by result (stored, failed or dropped); see {@link
+   *     SemanticCacheFactory}
+   */
   public SemanticCacheProcessor(
       String name,
       Mode mode,
@@ -250,14 +250,20 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
                 });
     return query
         .thenCombine(values, Candidates::new)
-        .thenCompose(c -> heavy(c.values.size() > INLINE_COMPARISONS, () -> best(exchange, key, c)))
-        .thenCompose(outcome -> outcome);
+        .thenCompose(
+            c ->
+                heavy(c.values.size() > INLINE_COMPARISONS, () -> closest(c))
+                    .thenCompose(m -> answer(exchange, key, c, m)));
   }
 
   /** The prompt's embedding and the stored answers of its partition. */
   private record Candidates(float[] query, List<String> values) {}
 
-  private CompletableFuture<Outcome> best(Exchange exchange, CacheKey key, Candidates c) {
+  /** The stored answer closest to the prompt; {@code answer} is null when there is none. */
+  private record Closest(CachedAnswer answer, double similarity) {}
+
+  /** The comparisons: the CPU-heavy part, run where {@link #heavy} says. */
+  private static Closest closest(Candidates c) {
     double best = -1;
     CachedAnswer bestAnswer = null;
     for (String value : c.values()) {
@@ -271,11 +277,18 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
         bestAnswer = s.answer();
       }
     }
-    if (bestAnswer != null && best >= threshold) {
-      return hit(exchange, bestAnswer, best);
+    return new Closest(bestAnswer, best);
+  }
+
+  private CompletableFuture<Outcome> answer(
+      Exchange exchange, CacheKey key, Candidates c, Closest m) {
+    if (m.answer() != null && m.similarity() >= threshold) {
+      return hit(exchange, m.answer(), m.similarity());
     }
     return done(
-        remember(exchange, new Pending("miss", key, bestAnswer == null ? null : best, c.query())));
+        remember(
+            exchange,
+            new Pending("miss", key, m.answer() == null ? null : m.similarity(), c.query())));
   }
 
   /** {@code work} on the embedding pool when heavy and a pool exists, else on this thread. */
@@ -506,6 +519,8 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
    * Store writes nobody waits for, bounded in number; outcomes are counted, failures logged at most
    * once per interval.
    */
+  // CompletableFuture keeps Object's identity equality, which is what inFlight needs.
+  @SuppressWarnings("CollectionUndefinedEquality")
   private final class BackgroundWrites {
     private final Semaphore slots = new Semaphore(MAX_BACKGROUND_WRITES);
     private final Set<CompletableFuture<Void>> inFlight = ConcurrentHashMap.newKeySet();
@@ -526,25 +541,33 @@ public final class SemanticCacheProcessor implements Processor, AutoCloseable {
             MAX_BACKGROUND_WRITES);
         return;
       }
-      CompletableFuture<Void> f = started(write);
-      inFlight.add(f);
-      f.whenComplete(
-          (v, e) -> {
-            inFlight.remove(f);
-            slots.release();
-            if (e == null) {
-              outcomes.count("stored");
-              return;
-            }
-            outcomes.count("failed");
-            long n = failed.incrementAndGet();
-            WARNINGS.warn(
-                name + "/failed",
-                "{}: could not store a streamed answer ({} so far): {}",
-                name,
-                n,
-                CancelScope.unwrapped(e).getMessage());
-          });
+      // Completes once the write's outcome is counted: await() waits for this, not for the write,
+      // so that a caller reading the counters after await() sees the outcome.
+      CompletableFuture<Void> settled = new CompletableFuture<>();
+      inFlight.add(settled);
+      var unused =
+          started(write)
+              .whenComplete(
+                  (v, e) -> {
+                    try {
+                      if (e == null) {
+                        outcomes.count("stored");
+                      } else {
+                        outcomes.count("failed");
+                        long n = failed.incrementAndGet();
+                        WARNINGS.warn(
+                            name + "/failed",
+                            "{}: could not store a streamed answer ({} so far): {}",
+                            name,
+                            n,
+                            CancelScope.unwrapped(e).getMessage());
+                      }
+                    } finally {
+                      inFlight.remove(settled);
+                      slots.release();
+                      settled.complete(null);
+                    }
+                  });
     }
 
     private CompletableFuture<Void> started(

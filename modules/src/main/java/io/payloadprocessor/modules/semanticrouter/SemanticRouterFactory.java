@@ -1,27 +1,23 @@
 package io.payloadprocessor.modules.semanticrouter;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.payloadprocessor.config.ModuleConfigs;
 import io.payloadprocessor.modules.ModuleChecks;
+import io.payloadprocessor.modules.TypedModuleFactory;
 import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.ModuleContext;
-import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /** Module {@code semantic-router}: see {@link SemanticRouterConfig}. */
-public final class SemanticRouterFactory implements ModuleFactory {
+public final class SemanticRouterFactory extends TypedModuleFactory<SemanticRouterConfig> {
   public static final String ID = "semantic-router";
 
-  @Override
-  public String id() {
-    return ID;
+  public SemanticRouterFactory() {
+    super(ID, SemanticRouterConfig.class);
   }
 
   @Override
@@ -30,10 +26,12 @@ public final class SemanticRouterFactory implements ModuleFactory {
   }
 
   @Override
-  public Processor create(String processorName, JsonNode config, ModuleContext context)
+  protected Processor build(
+      String processorName,
+      SemanticRouterConfig c,
+      ModuleContext context,
+      List<ConfigProblem> problems)
       throws ConfigException {
-    SemanticRouterConfig c = ModuleConfigs.bind(config, SemanticRouterConfig.class);
-    List<ConfigProblem> problems = new ArrayList<>();
     if (c.routes().isEmpty()) {
       problems.add(new ConfigProblem("routes", "at least one route is required"));
     }
@@ -72,9 +70,7 @@ public final class SemanticRouterFactory implements ModuleFactory {
     if (c.maxInputChars() < 1) {
       problems.add(new ConfigProblem("maxInputChars", "must be at least 1"));
     }
-    if (!problems.isEmpty()) {
-      throw new ConfigException(problems);
-    }
+    throwIfAny(problems);
     return new SemanticRouterProcessor(c, MiniLmEmbeddings.shared(context));
   }
 

@@ -66,7 +66,7 @@ public final class RedisStore implements StateStore {
             .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).build())
             .timeoutOptions(TimeoutOptions.enabled(timeout))
             .build());
-    redis(); // starts connecting; a failure is remembered for the first requests
+    var unused = redis(); // starts connecting; a failure is remembered for the first requests
   }
 
   private String where() {
@@ -105,7 +105,7 @@ public final class RedisStore implements StateStore {
         CompletableFuture<StatefulRedisConnection<String, String>> mine = connecting;
         // A refused connection can complete this attempt right here, on this thread: connected()
         // then clears the field before we read it, so the attempt is kept in a local.
-        mine.whenComplete((conn, e) -> connected(mine, conn, e));
+        var unused = mine.whenComplete((conn, e) -> connected(mine, conn, e));
         attempt = mine;
       } else {
         attempt = connecting;
@@ -147,16 +147,17 @@ public final class RedisStore implements StateStore {
   private <T> CompletableFuture<T> call(
       String op, Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command) {
     CompletableFuture<T> out = new CompletableFuture<>();
-    redis()
-        .thenCompose(command)
-        .whenComplete(
-            (v, e) -> {
-              if (e == null) {
-                out.complete(v);
-              } else {
-                out.completeExceptionally(failed(op, e));
-              }
-            });
+    var unused =
+        redis()
+            .thenCompose(command)
+            .whenComplete(
+                (v, e) -> {
+                  if (e == null) {
+                    out.complete(v);
+                  } else {
+                    out.completeExceptionally(failed(op, e));
+                  }
+                });
     return out;
   }
 

@@ -1,7 +1,6 @@
 package io.payloadprocessor.modules.store;
 
 import io.lettuce.core.RedisURI;
-import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.ModuleContext;
 import java.time.Duration;
@@ -26,12 +25,13 @@ public final class Stores {
       problems.add(new ConfigProblem(field + ".timeoutMillis", "must be positive"));
     }
     switch (type) {
-      case "memory":
+      case "memory" -> {
         if (config.url != null) {
           problems.add(new ConfigProblem(field + ".url", "only a redis store takes a url"));
         }
         return null;
-      case "redis":
+      }
+      case "redis" -> {
         Optional<String> url =
             config.url != null ? Optional.of(config.url) : context.option(REDIS_URL_OPTION);
         if (url.isEmpty() || url.get().isBlank()) {
@@ -60,9 +60,11 @@ public final class Stores {
           problems.add(new ConfigProblem(field + ".url", "not a valid redis:// or rediss:// URL"));
           return null;
         }
-      default:
+      }
+      default -> {
         problems.add(new ConfigProblem(field + ".type", "must be memory or redis, not " + type));
         return null;
+      }
     }
   }
 
@@ -74,12 +76,5 @@ public final class Stores {
   /** The key prefix: the configured one or {@code pp:<moduleId>:}. */
   public static String keyPrefix(StoreConfig config, String moduleId) {
     return config.keyPrefix != null ? config.keyPrefix : "pp:" + moduleId + ":";
-  }
-
-  /** Throws if any problem was found. */
-  public static void check(List<ConfigProblem> problems) throws ConfigException {
-    if (!problems.isEmpty()) {
-      throw new ConfigException(problems);
-    }
   }
 }

@@ -98,7 +98,7 @@ final class UsageCollector {
     if (usage == null) {
       usage = HttpMessage.JSON.createObjectNode();
     }
-    for (Iterator<Map.Entry<String, JsonNode>> it = u.fields(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = u.properties().iterator(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> f = it.next();
       if (!f.getValue().isNull()) {
         usage.set(f.getKey(), f.getValue().deepCopy());

@@ -1,31 +1,29 @@
 package io.payloadprocessor.modules.usagemetering;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.payloadprocessor.config.ModuleConfigs;
+import io.payloadprocessor.modules.TypedModuleFactory;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.ModuleContext;
-import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
 /** Module {@code usage-metering}: see {@link UsageMeteringProcessor}. */
-public final class UsageMeteringFactory implements ModuleFactory {
+public final class UsageMeteringFactory extends TypedModuleFactory<UsageMeteringConfig> {
   public static final String ID = "usage-metering";
 
-  @Override
-  public String id() {
-    return ID;
+  public UsageMeteringFactory() {
+    super(ID, UsageMeteringConfig.class);
   }
 
   @Override
-  public Processor create(String processorName, JsonNode config, ModuleContext context)
+  protected Processor build(
+      String processorName,
+      UsageMeteringConfig c,
+      ModuleContext context,
+      List<ConfigProblem> problems)
       throws ConfigException {
-    UsageMeteringConfig c = ModuleConfigs.bind(config, UsageMeteringConfig.class);
-    List<ConfigProblem> problems = new ArrayList<>();
     List<String> names = c.metricModels();
     if (names.size() > UsageMeteringConfig.MAX_METRIC_MODELS) {
       problems.add(
@@ -55,9 +53,7 @@ public final class UsageMeteringFactory implements ModuleFactory {
         problems.add(new ConfigProblem(field, "'" + name + "' is listed twice"));
       }
     }
-    if (!problems.isEmpty()) {
-      throw new ConfigException(problems);
-    }
+    throwIfAny(problems);
     return new UsageMeteringProcessor(
         c.injectStreamUsage(), new TokenCounters(context.metrics(), List.copyOf(models)));
   }

@@ -1,11 +1,11 @@
 package io.payloadprocessor.modules.bodyfieldtoheader;
 
-import static io.payloadprocessor.modules.ModuleTestSupport.create;
 import static io.payloadprocessor.modules.ModuleTestSupport.mutation;
 import static io.payloadprocessor.modules.ModuleTestSupport.post;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.payloadprocessor.modules.ModuleTestSupport;
 import io.payloadprocessor.spi.BodyException;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
@@ -28,7 +28,7 @@ class BodyFieldToHeaderTest {
   private final BodyFieldToHeaderFactory factory = new BodyFieldToHeaderFactory();
 
   private Mutation run(String config, Exchange ex) throws Exception {
-    return mutation(create(factory, config).onRequest(ex));
+    return mutation(ModuleTestSupport.create(factory, config).onRequest(ex));
   }
 
   @Test
@@ -95,7 +95,8 @@ class BodyFieldToHeaderTest {
 
   @Test
   void missingFieldRejectsWhenConfigured() throws Exception {
-    Outcome o = create(factory, "{\"onMissing\":\"reject\"}").onRequest(post("/", "{}"));
+    Outcome o =
+        ModuleTestSupport.create(factory, "{\"onMissing\":\"reject\"}").onRequest(post("/", "{}"));
     assertThat(o).isInstanceOf(Outcome.Reject.class);
     assertThat(((Outcome.Reject) o).block().status()).isEqualTo(400);
     assertThat(((Outcome.Reject) o).block().reason()).isEqualTo("missing_body_field");
@@ -103,7 +104,7 @@ class BodyFieldToHeaderTest {
 
   @Test
   void objectValueAndControlCharactersAreRejected() throws Exception {
-    Processor p = create(factory, "{}");
+    Processor p = ModuleTestSupport.create(factory, "{}");
     Outcome obj = p.onRequest(post("/", "{\"model\":{\"name\":\"x\"}}"));
     assertThat(((Outcome.Reject) obj).block().reason()).isEqualTo("body_field_not_scalar");
     Outcome crlf = p.onRequest(post("/", "{\"model\":\"gpt\\r\\nx-admin: 1\"}"));
@@ -205,7 +206,7 @@ class BodyFieldToHeaderTest {
 
   private List<ConfigProblem> problems(String config) {
     try {
-      create(factory, config);
+      ModuleTestSupport.create(factory, config);
     } catch (ConfigException e) {
       return e.problems();
     }

@@ -101,7 +101,7 @@ class EmbeddingBatcherTest {
   @Test
   void aBatchHoldsAtMostMaxBatchTexts() throws Exception {
     EmbeddingBatcher b = batcher(1, 2, 100);
-    occupy(b, "a");
+    assertThat(occupy(b, "a")).isNotDone();
     List<CompletableFuture<float[]>> rest = new ArrayList<>();
     for (String t : List.of("b", "c", "d")) {
       rest.add(b.submit(t));
@@ -115,7 +115,7 @@ class EmbeddingBatcherTest {
   @Test
   void cancellingBeforeTheBatchStartsRemovesTheText() throws Exception {
     EmbeddingBatcher b = batcher(1, 32, 100);
-    occupy(b, "a");
+    assertThat(occupy(b, "a")).isNotDone();
     CompletableFuture<float[]> dropped = b.submit("dropped");
     CompletableFuture<float[]> kept = b.submit("kept");
     assertThat(b.queued()).isEqualTo(2);
@@ -131,7 +131,7 @@ class EmbeddingBatcherTest {
   @Test
   void cancellingATextOfAStartedBatchBeforeItsCallSkipsIt() throws Exception {
     EmbeddingBatcher b = batcher(1, 32, 100);
-    occupy(b, "a");
+    assertThat(occupy(b, "a")).isNotDone();
     Hold x = hold("x");
     CompletableFuture<float[]> fx = b.submit("x");
     CompletableFuture<float[]> fy = b.submit("y");
@@ -160,7 +160,7 @@ class EmbeddingBatcherTest {
   @Test
   void identicalTextsInOneBatchShareOneCall() throws Exception {
     EmbeddingBatcher b = batcher(1, 32, 100);
-    occupy(b, "a");
+    assertThat(occupy(b, "a")).isNotDone();
     CompletableFuture<float[]> x = b.submit("same");
     CompletableFuture<float[]> y = b.submit("same");
     release("a");
@@ -172,9 +172,9 @@ class EmbeddingBatcherTest {
   @Test
   void aFullQueueRefusesAtOnce() throws Exception {
     EmbeddingBatcher b = batcher(1, 32, 2);
-    occupy(b, "a");
-    b.submit("b");
-    b.submit("c");
+    assertThat(occupy(b, "a")).isNotDone();
+    assertThat(b.submit("b")).isNotDone();
+    assertThat(b.submit("c")).isNotDone();
     CompletableFuture<float[]> refused = b.submit("d");
     assertThat(refused)
         .failsWithin(Duration.ZERO)
@@ -186,7 +186,7 @@ class EmbeddingBatcherTest {
   @Test
   void aFailedCallFailsItsRequestsAndTheRestOfTheBatchStillRuns() throws Exception {
     EmbeddingBatcher b = batcher(1, 32, 100);
-    occupy(b, "a");
+    assertThat(occupy(b, "a")).isNotDone();
     failOn = "bad";
     CompletableFuture<float[]> bad = b.submit("bad");
     CompletableFuture<float[]> good = b.submit("good");
@@ -202,7 +202,7 @@ class EmbeddingBatcherTest {
   @Test
   void workersRunCallsInParallelUpToTheirNumber() throws Exception {
     EmbeddingBatcher b = batcher(2, 32, 100);
-    occupy(b, "a"); // worker 1 is held inside the first call
+    assertThat(occupy(b, "a")).isNotDone(); // worker 1 is held inside the first call
     // Worker 2 takes the next text while worker 1 is still held.
     assertThat(b.submit("bb").get(10, TimeUnit.SECONDS)).containsExactly(2f);
     assertThat(b.batches()).isEqualTo(2);

@@ -6,8 +6,9 @@ import static io.payloadprocessor.modules.common.GuardFixtures.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import io.payloadprocessor.modules.pii.PiiModule;
-import io.payloadprocessor.modules.promptguard.PromptGuardModule;
+import io.payloadprocessor.modules.pii.PiiFactory;
+import io.payloadprocessor.modules.promptguard.PromptGuardFactory;
+import io.payloadprocessor.modules.testing.TestContext;
 import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.Block;
@@ -28,17 +29,17 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the guards on the request path: every one must be caught.
  */
 class GuardEvasionTest {
-  GuardFixtures.Context ctx;
+  TestContext ctx;
   Processor blockAll;
   Processor mask;
   Processor injection;
 
   @BeforeEach
   void setUp() throws Exception {
-    ctx = new GuardFixtures.Context();
+    ctx = new TestContext();
     blockAll =
         GuardFixtures.create(
-            new PiiModule(),
+            new PiiFactory(),
             "pii-block",
             "{\"detectors\":[{\"type\":\"email\",\"action\":\"block\"},"
                 + "{\"type\":\"payment_card\",\"action\":\"block\"},"
@@ -46,14 +47,14 @@ class GuardEvasionTest {
             ctx);
     mask =
         GuardFixtures.create(
-            new PiiModule(),
+            new PiiFactory(),
             "pii-mask",
             "{\"detectors\":[{\"type\":\"email\"},{\"type\":\"payment_card\"},"
                 + "{\"type\":\"us_ssn\",\"mask\":\"partial\"}]}",
             ctx);
     injection =
         GuardFixtures.create(
-            new PromptGuardModule(),
+            new PromptGuardFactory(),
             "pg",
             "{\"deny\":[{\"pattern\":\"ignore (all )?previous instructions\"}],"
                 + "\"response\":true,\"scope\":{\"toolArguments\":true}}",
@@ -127,7 +128,7 @@ class GuardEvasionTest {
 
   @Test
   void jsonEscapesInToolArgumentsAreDecodedBeforeScanning() throws Exception {
-    // The tool decodes {"to":"alice.victim\u0040example.com"}; so must the guard.
+    // The tool decodes {"to":"alice.victim@example.com"}; so must the guard.
     String email = toolCall("{\"to\":\"alice.victim\\u0040example.com\"}");
     assertThat(email).contains("alice.victim\\\\u0040example.com"); // escaped twice in the body
     assertThat(rejected(blockAll.onRequest(request("/v1/chat/completions", email))).rule())
@@ -261,7 +262,7 @@ class GuardEvasionTest {
   void scopeNarrowsWhatIsScanned() throws Exception {
     Processor contentOnly =
         GuardFixtures.create(
-            new PiiModule(),
+            new PiiFactory(),
             "pii-content",
             "{\"detectors\":[{\"type\":\"email\"}],\"scope\":[\"content\"]}",
             ctx);
@@ -272,7 +273,7 @@ class GuardEvasionTest {
         .isEqualTo(body.replace("bob@example.com", "[EMAIL]"));
     Processor userOnly =
         GuardFixtures.create(
-            new PiiModule(),
+            new PiiFactory(),
             "pii-user",
             "{\"detectors\":[{\"type\":\"email\"}],\"scope\":[\"user\"]}",
             ctx);
@@ -281,7 +282,7 @@ class GuardEvasionTest {
     // prompt-guard: names only when asked.
     Processor names =
         GuardFixtures.create(
-            new PromptGuardModule(),
+            new PromptGuardFactory(),
             "pg-names",
             "{\"deny\":[{\"keyword\":\"developer mode\"}],\"scope\":{\"fields\":[\"name\"]}}",
             ctx);
@@ -291,7 +292,7 @@ class GuardEvasionTest {
         .isEqualTo("prompt_denied");
     Processor contentsOnly =
         GuardFixtures.create(
-            new PromptGuardModule(),
+            new PromptGuardFactory(),
             "pg-plain",
             "{\"deny\":[{\"keyword\":\"developer mode\"}]}",
             ctx);

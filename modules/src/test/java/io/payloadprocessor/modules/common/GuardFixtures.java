@@ -1,67 +1,27 @@
 package io.payloadprocessor.modules.common;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.payloadprocessor.modules.testing.TestContext;
 import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.Headers;
-import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
 import io.payloadprocessor.spi.SseEvent;
 import io.payloadprocessor.spi.SseStreamProcessor;
 import io.payloadprocessor.spi.StreamStep;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.zip.GZIPOutputStream;
 
 /** Builds processors, exchanges and streams for guard tests. */
 public final class GuardFixtures {
   private GuardFixtures() {}
-
-  /** A module context with its own registry. */
-  public static final class Context implements ModuleContext {
-    public final PrometheusRegistry registry = new PrometheusRegistry();
-
-    @Override
-    public Path configDir() {
-      return Path.of(".");
-    }
-
-    @Override
-    public PrometheusRegistry metrics() {
-      return registry;
-    }
-
-    @Override
-    public Optional<String> option(String key) {
-      return Optional.empty();
-    }
-
-    /** The value of the guard decision counter for one processor and action (0 if never). */
-    public double decisions(String processor, String action) {
-      for (MetricSnapshot s : registry.scrape()) {
-        if (s instanceof CounterSnapshot) {
-          for (CounterSnapshot.CounterDataPointSnapshot p : ((CounterSnapshot) s).getDataPoints()) {
-            if (processor.equals(p.getLabels().get("processor"))
-                && action.equals(p.getLabels().get("action"))) {
-              return p.getValue();
-            }
-          }
-        }
-      }
-      return 0;
-    }
-  }
 
   public static JsonNode yaml(String json) {
     try {
@@ -71,7 +31,7 @@ public final class GuardFixtures {
     }
   }
 
-  public static Processor create(ModuleFactory f, String name, String configJson, Context ctx)
+  public static Processor create(ModuleFactory f, String name, String configJson, TestContext ctx)
       throws ConfigException {
     return f.create(name, yaml(configJson), ctx);
   }

@@ -15,6 +15,7 @@ import org.slf4j.helpers.MessageFormatter;
 class RateLimitedLogTest {
   /** Keeps the formatted WARN lines. */
   private static final class Lines extends AbstractLogger {
+    private static final long serialVersionUID = 1L;
     final List<String> lines = new ArrayList<>();
 
     @Override

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.payloadprocessor.config.ModuleConfigs;
-import io.payloadprocessor.modules.ModuleTestSupport;
+import io.payloadprocessor.modules.testing.TestContext;
 import io.payloadprocessor.spi.BackendException;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
@@ -48,7 +48,7 @@ class CredentialInjectorTest {
   }
 
   private Processor create(String config) throws ConfigException {
-    return factory.create("creds", configJson(config), new ModuleTestSupport.Context(dir));
+    return factory.create("creds", configJson(config), new TestContext(dir));
   }
 
   private static final String[] CLIENT_CREDS = {
@@ -188,6 +188,8 @@ class CredentialInjectorTest {
     assertThat(CredentialInjectorFactory.parseDuration("250ms")).isEqualTo(Duration.ofMillis(250));
     assertThat(CredentialInjectorFactory.parseDuration("10s")).isEqualTo(Duration.ofSeconds(10));
     assertThat(CredentialInjectorFactory.parseDuration("2m")).isEqualTo(Duration.ofMinutes(2));
-    assertThat(CredentialInjectorFactory.parseDuration("1h")).isNull();
+    assertThat(CredentialInjectorFactory.parseDuration("1h")).isEqualTo(Duration.ofHours(1));
+    assertThat(CredentialInjectorFactory.parseDuration("-1s")).isNull();
+    assertThat(CredentialInjectorFactory.parseDuration("soon")).isNull();
   }
 }

@@ -269,8 +269,10 @@ class DetectorsTest {
   @Test
   void privateKey() {
     String body =
-        "MIIEowIBAAKCAQEA7bq98Gf2d0cm9A4Gx5vZ3s1h2qN8dJbP0kq1uY5e9zT2lW3X4r\n"
-            + "Q6wK8mN0pL2jH4gF6dS8aA1zX3cV5bN7mM9kJ1hG3fD5sA7qW9eR2tY4uI6oP8\n";
+        """
+        MIIEowIBAAKCAQEA7bq98Gf2d0cm9A4Gx5vZ3s1h2qN8dJbP0kq1uY5e9zT2lW3X4r
+        Q6wK8mN0pL2jH4gF6dS8aA1zX3cV5bN7mM9kJ1hG3fD5sA7qW9eR2tY4uI6oP8
+        """;
     String pem = "-----BEGIN RSA PRIVATE KEY-----\n" + body + "-----END RSA PRIVATE KEY-----";
     assertThat(found("key:\n" + pem + "\nend")).containsExactly("private_key=" + pem);
     String pub = "-----BEGIN PUBLIC KEY-----\n" + body + "-----END PUBLIC KEY-----";

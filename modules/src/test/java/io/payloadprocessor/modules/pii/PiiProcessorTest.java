@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.payloadprocessor.modules.common.GuardFixtures;
+import io.payloadprocessor.modules.testing.TestContext;
 import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.Block;
@@ -26,13 +27,13 @@ class PiiProcessorTest {
           + "{\"type\":\"payment_card\",\"action\":\"block\"},"
           + "{\"type\":\"us_ssn\",\"mask\":\"partial\"}]}";
 
-  GuardFixtures.Context ctx;
+  TestContext ctx;
   Processor pii;
 
   @BeforeEach
   void setUp() throws Exception {
-    ctx = new GuardFixtures.Context();
-    pii = GuardFixtures.create(new PiiModule(), "pii-guard", CONFIG, ctx);
+    ctx = new TestContext();
+    pii = GuardFixtures.create(new PiiFactory(), "pii-guard", CONFIG, ctx);
   }
 
   static Mutation continued(Outcome o) {
@@ -217,9 +218,14 @@ class PiiProcessorTest {
   @Test
   void bufferedEventStreamResponseIsMasked() throws Exception {
     String sse =
-        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"mail a@b\"}}]}\n\n"
-            + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\".io now\"}}]}\n\n"
-            + "data: [DONE]\n\n";
+        """
+        data: {"choices":[{"index":0,"delta":{"content":"mail a@b"}}]}
+
+        data: {"choices":[{"index":0,"delta":{"content":".io now"}}]}
+
+        data: [DONE]
+
+        """;
     Mutation m =
         continued(pii.onResponse(response("/v1/chat/completions", "text/event-stream", sse)));
     String out = new String(m.body(), StandardCharsets.UTF_8);

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.payloadprocessor.modules.common.GuardFixtures;
+import io.payloadprocessor.modules.testing.TestContext;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.SseEvent;
 import io.payloadprocessor.spi.SseStreamProcessor;
@@ -21,7 +22,7 @@ class PiiSseStreamTest {
 
   static PiiProcessor pii(String config) throws ConfigException {
     return (PiiProcessor)
-        GuardFixtures.create(new PiiModule(), "pii-stream", config, new GuardFixtures.Context());
+        GuardFixtures.create(new PiiFactory(), "pii-stream", config, new TestContext());
   }
 
   static SseStreamProcessor stream(String config) throws ConfigException {
@@ -49,7 +50,7 @@ class PiiSseStreamTest {
 
   @Test
   void holdBackDefaultsToLongestSpanPlusMargin() throws Exception {
-    assertThat(pii(MASK_EMAIL_CARD).holdBack()).isEqualTo(320 + PiiModule.LOOKAHEAD_MARGIN);
+    assertThat(pii(MASK_EMAIL_CARD).holdBack()).isEqualTo(320 + PiiFactory.LOOKAHEAD_MARGIN);
   }
 
   @Test

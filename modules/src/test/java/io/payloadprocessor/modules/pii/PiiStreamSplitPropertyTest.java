@@ -5,6 +5,7 @@ import static io.payloadprocessor.modules.common.GuardFixtures.releasedText;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.payloadprocessor.modules.common.GuardFixtures;
+import io.payloadprocessor.modules.testing.TestContext;
 import io.payloadprocessor.spi.SseEvent;
 import io.payloadprocessor.spi.SseStreamProcessor;
 import io.payloadprocessor.spi.StreamStep;
@@ -53,12 +54,12 @@ class PiiStreamSplitPropertyTest {
     PiiProcessor p =
         (PiiProcessor)
             GuardFixtures.create(
-                new PiiModule(),
+                new PiiFactory(),
                 "prop",
                 "{\"detectors\":[{\"type\":\"email\"},{\"type\":\"payment_card\"},"
                     + "{\"type\":\"us_ssn\"},{\"type\":\"iban\"},{\"type\":\"phone\"},"
                     + "{\"type\":\"ipv4\"}]}",
-                new GuardFixtures.Context());
+                new TestContext());
     Random rnd = new Random(5091);
     int masked = 0;
     for (int round = 0; round < 150; round++) {

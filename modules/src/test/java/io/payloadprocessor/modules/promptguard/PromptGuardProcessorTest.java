@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.payloadprocessor.modules.common.GuardFixtures;
+import io.payloadprocessor.modules.testing.TestContext;
 import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.spi.Block;
 import io.payloadprocessor.spi.BodyException;
@@ -29,10 +30,10 @@ class PromptGuardProcessorTest {
       "{\"deny\":[{\"pattern\":\"ignore (all )?previous instructions\"},"
           + "{\"keyword\":\"developer mode\",\"name\":\"dev-mode\"}]";
 
-  GuardFixtures.Context ctx = new GuardFixtures.Context();
+  TestContext ctx = new TestContext();
 
   Processor guard(String json) throws ConfigException {
-    return GuardFixtures.create(new PromptGuardModule(), "prompt-guard", json, ctx);
+    return GuardFixtures.create(new PromptGuardFactory(), "prompt-guard", json, ctx);
   }
 
   static String chat(String role, String content) {
@@ -247,9 +248,14 @@ class PromptGuardProcessorTest {
     Processor p =
         guard("{\"deny\":[{\"keyword\":\"secret plan\"}],\"request\":false,\"response\":true}");
     String denied =
-        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"the secret\"}}]}\n\n"
-            + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" plan\"}}]}\n\n"
-            + "data: [DONE]\n\n";
+        """
+        data: {"choices":[{"index":0,"delta":{"content":"the secret"}}]}
+
+        data: {"choices":[{"index":0,"delta":{"content":" plan"}}]}
+
+        data: [DONE]
+
+        """;
     assertThat(
             rejected(p.onResponse(response("/v1/chat/completions", "text/event-stream", denied)))
                 .reason())

@@ -1,12 +1,12 @@
 package io.payloadprocessor.modules.semanticrouter;
 
-import static io.payloadprocessor.modules.ModuleTestSupport.create;
 import static io.payloadprocessor.modules.ModuleTestSupport.mutation;
 import static io.payloadprocessor.modules.ModuleTestSupport.post;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.payloadprocessor.config.ModuleConfigs;
+import io.payloadprocessor.modules.ModuleTestSupport;
 import io.payloadprocessor.modules.common.MiniLmEmbeddings;
 import io.payloadprocessor.runtime.HttpMessage;
 import io.payloadprocessor.spi.ConfigException;
@@ -44,13 +44,14 @@ class SemanticRouterTest {
   static void build() throws ConfigException {
     SemanticRouterFactory f = new SemanticRouterFactory();
     centroid =
-        create(
+        ModuleTestSupport.create(
             f,
             "{"
                 + ROUTES
                 + ",\"threshold\":0.3,\"defaultRoute\":{\"name\":\"general\","
                 + "\"target\":{\"model\":\"llama-small\"}}}");
-    nearest = create(f, "{" + ROUTES + ",\"threshold\":0.3,\"match\":\"nearest\"}");
+    nearest =
+        ModuleTestSupport.create(f, "{" + ROUTES + ",\"threshold\":0.3,\"match\":\"nearest\"}");
   }
 
   private static String chat(String... userThenOthers) {
@@ -124,7 +125,7 @@ class SemanticRouterTest {
     assertThat(route(centroid, body).setHeaders())
         .containsEntry("x-payload-processor-route", "math");
     Processor all =
-        create(
+        ModuleTestSupport.create(
             new SemanticRouterFactory(),
             "{" + ROUTES + ",\"input\":\"allUser\",\"match\":\"nearest\",\"threshold\":0.2}");
     String cookingHeavy =
@@ -166,7 +167,7 @@ class SemanticRouterTest {
   @Test
   void configProblemsNameTheirField() {
     try {
-      create(
+      ModuleTestSupport.create(
           new SemanticRouterFactory(),
           "{\"routes\":[{\"name\":\"a\",\"examples\":[]},{\"name\":\"a\",\"examples\":[\" \"],"
               + "\"target\":{\"headers\":{\"bad name\":\"v\"}}}],\"threshold\":2,"

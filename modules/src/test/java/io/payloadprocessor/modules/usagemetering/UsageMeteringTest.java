@@ -7,8 +7,8 @@ import static io.payloadprocessor.modules.ModuleTestSupport.withResponse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.payloadprocessor.modules.ModuleTestSupport;
 import io.payloadprocessor.modules.testing.SseChunks;
+import io.payloadprocessor.modules.testing.TestContext;
 import io.payloadprocessor.runtime.MutableExchange;
 import io.payloadprocessor.runtime.SseParser;
 import io.payloadprocessor.spi.BodyException;
@@ -82,12 +82,12 @@ class UsageMeteringTest {
           + "event: message_stop\n"
           + "data: {\"type\":\"message_stop\"}\n\n";
 
-  private ModuleTestSupport.Context context;
+  private TestContext context;
   private Processor processor;
 
   @BeforeEach
   void setUp() throws ConfigException {
-    context = new ModuleTestSupport.Context(Path.of("."));
+    context = new TestContext(Path.of("."));
     processor =
         new UsageMeteringFactory()
             .create(
@@ -155,7 +155,7 @@ class UsageMeteringTest {
     Map<String, Object> m = new LinkedHashMap<>();
     for (int i = 0; i < pairs.length; i += 2) {
       Object v = pairs[i + 1];
-      m.put((String) pairs[i], v instanceof Integer ? Long.valueOf((Integer) v) : v);
+      m.put((String) pairs[i], v instanceof Integer n ? Long.valueOf(n) : v);
     }
     return m;
   }
@@ -414,9 +414,14 @@ class UsageMeteringTest {
   @Test
   void streamWithoutUsageEmitsNothing() throws Exception {
     String noUsage =
-        "data: {\"model\":\"m\",\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
-            + "data: not json with \"usage\" in it\n\n"
-            + "data: [DONE]\n\n";
+        """
+        data: {"model":"m","choices":[{"delta":{"content":"a"}}]}
+
+        data: not json with "usage" in it
+
+        data: [DONE]
+
+        """;
     assertThat(stream("/v1/chat/completions", noUsage)).isNull();
   }
 
@@ -457,9 +462,9 @@ class UsageMeteringTest {
   private List<CounterSnapshot.CounterDataPointSnapshot> points() {
     List<CounterSnapshot.CounterDataPointSnapshot> out = new ArrayList<>();
     for (MetricSnapshot s : context.metrics().scrape()) {
-      if (s instanceof CounterSnapshot
+      if (s instanceof CounterSnapshot counterSnapshot
           && s.getMetadata().getPrometheusName().startsWith("payload_processor_tokens")) {
-        out.addAll(((CounterSnapshot) s).getDataPoints());
+        out.addAll(counterSnapshot.getDataPoints());
       }
     }
     return out;

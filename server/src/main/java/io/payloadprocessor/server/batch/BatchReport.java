@@ -273,7 +273,7 @@ public final class BatchReport {
    */
   public static BatchReport fromJson(JsonNode root) {
     String m = root.path("mode").asText();
-    if (!m.equals("requests") && !m.equals("results") || !root.path("counts").isObject()) {
+    if ((!m.equals("requests") && !m.equals("results")) || !root.path("counts").isObject()) {
       throw new IllegalArgumentException("not a batch report");
     }
     BatchReport r =
@@ -290,8 +290,8 @@ public final class BatchReport {
     r.blank = c.path("blank").asLong();
     r.headersChanged = c.path("headers_changed").asLong();
     root.path("header_changes")
-        .fields()
-        .forEachRemaining(e -> r.headerChanges.put(e.getKey(), e.getValue().asLong()));
+        .properties()
+        .forEach(e -> r.headerChanges.put(e.getKey(), e.getValue().asLong()));
     for (JsonNode o : root.path("rejections")) {
       r.rejections.put(
           List.of(
@@ -299,13 +299,13 @@ public final class BatchReport {
           o.path("count").asLong());
     }
     root.path("processors")
-        .fields()
-        .forEachRemaining(
+        .properties()
+        .forEach(
             e -> {
               Map<String, Long> outcomes = new TreeMap<>();
               e.getValue()
-                  .fields()
-                  .forEachRemaining(o -> outcomes.put(o.getKey(), o.getValue().asLong()));
+                  .properties()
+                  .forEach(o -> outcomes.put(o.getKey(), o.getValue().asLong()));
               r.processors.put(e.getKey(), outcomes);
             });
     JsonNode fm = root.path("first_malformed");

@@ -113,7 +113,7 @@ public final class LineReader implements AutoCloseable {
         int keep = Math.min(PREFIX_BYTES, len);
         prefix = Arrays.copyOf(line, keep);
         if (keep < PREFIX_BYTES) {
-          int more = (int) Math.min(PREFIX_BYTES - keep, n);
+          int more = Math.min(PREFIX_BYTES - keep, n);
           prefix = Arrays.copyOf(prefix, keep + more);
           System.arraycopy(buf, start, prefix, keep, more);
         }

@@ -260,8 +260,7 @@ public final class BatchCommand implements Callable<Integer> {
         Progress progress =
             progressInterval <= 0
                 ? Progress.none()
-                : new Progress(
-                    System.err, System.console() != null, progressInterval, Files.size(input));
+                : new Progress(System.err, hasTerminal(), progressInterval, Files.size(input));
         BatchProcessor.Ending end = runUntilSignalled(processor, files, progress, err);
         if (end.stopped()) {
           return 130;
@@ -341,5 +340,14 @@ public final class BatchCommand implements Callable<Integer> {
     pipelineOptions.backends.forEach((k, v) -> settings.put("backend." + k, v));
     pipelineOptions.moduleOptions.forEach((k, v) -> settings.put("module-option." + k, v));
     return Files.exists(config) ? BatchFiles.fingerprint(config, settings) : "";
+  }
+
+  /**
+   * Whether stderr is a terminal (progress is redrawn in place there). Java 17, which this is built
+   * for, has no {@code Console.isTerminal()}; its {@code System.console()} is null without one.
+   */
+  @SuppressWarnings("SystemConsoleNull")
+  private static boolean hasTerminal() {
+    return System.console() != null;
   }
 }

@@ -237,7 +237,7 @@ public final class ConfigWatcher implements AutoCloseable {
       return;
     }
     try {
-      closer.schedule(old::close, closeGrace.toMillis(), TimeUnit.MILLISECONDS);
+      var unused = closer.schedule(old::close, closeGrace.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.RejectedExecutionException e) {
       old.close(); // shutting down
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.payloadprocessor.config.ConfigReader;
+import io.payloadprocessor.config.GoDuration;
 import io.payloadprocessor.inprocess.CelTransformProcessor;
 import io.payloadprocessor.server.pipeline.FailureMode;
 import io.payloadprocessor.server.pipeline.Stage;
@@ -438,17 +439,20 @@ final class DocumentReader {
     JsonNode config = item.get(block);
     try {
       switch (block) {
-        case "inProcess":
+        case "inProcess" -> {
           if (config == null || !config.isObject()) {
             reader.error(blockPath, "must be a mapping with request and/or response");
             return null;
           }
           return CelTransformProcessor.fromConfig(name, config);
-        case "extProcess":
+        }
+        case "extProcess" -> {
           BackendRef ref = backendRef(reader, blockPath, config, docNamespace);
           return ref == null ? null : builders.extProcess(name, ref, timeout);
-        default:
+        }
+        default -> {
           return module(reader, blockPath, config, name, context);
+        }
       }
     } catch (ConfigException e) {
       reader.addAll(blockPath, e.problems());
@@ -557,9 +561,9 @@ final class DocumentReader {
   }
 
   static void closeQuietly(Processor p) {
-    if (p instanceof AutoCloseable) {
+    if (p instanceof AutoCloseable autoCloseable) {
       try {
-        ((AutoCloseable) p).close();
+        autoCloseable.close();
       } catch (Exception e) {
         // Nothing useful to do: the processor is being discarded.
       }

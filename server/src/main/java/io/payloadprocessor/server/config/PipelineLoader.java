@@ -347,8 +347,8 @@ public final class PipelineLoader {
                   p.processor(),
                   p.optional()));
           Processor proc = p.processor();
-          if (proc instanceof AutoCloseable) {
-            resources.add((AutoCloseable) proc);
+          if (proc instanceof AutoCloseable autoCloseable) {
+            resources.add(autoCloseable);
           }
         }
       }

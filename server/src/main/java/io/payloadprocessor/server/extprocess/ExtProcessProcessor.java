@@ -127,12 +127,13 @@ public final class ExtProcessProcessor implements Processor {
     byte[] body = message.rawBody();
     CompletableFuture<Outcome> result = new CompletableFuture<>();
     Driver driver = new Driver(dir, current, body, hasBody, result);
-    result.whenComplete(
-        (o, t) -> {
-          if (t instanceof CancellationException) {
-            driver.cancel("cancelled by the pipeline (timeout or exchange reset)");
-          }
-        });
+    var unused =
+        result.whenComplete(
+            (o, t) -> {
+              if (t instanceof CancellationException) {
+                driver.cancel("cancelled by the pipeline (timeout or exchange reset)");
+              }
+            });
     stub.process(driver);
     driver.start();
     return result;
@@ -299,7 +300,10 @@ public final class ExtProcessProcessor implements Processor {
         if (n.equals(":status") && !validStatus(v)) {
           continue;
         }
-        if (o.hasAppend() && o.getAppend().getValue() && headers.contains(n)) {
+        // Envoy 1.34 reads only the deprecated `append` field; so do we.
+        @SuppressWarnings("deprecation")
+        boolean append = o.hasAppend() && o.getAppend().getValue();
+        if (append && headers.contains(n)) {
           headers.add(n, v);
         } else {
           headers.set(n, v);

@@ -42,6 +42,22 @@ final class EnvoyAnswers {
 
   private EnvoyAnswers() {}
 
+  /** A headers answer that changes nothing. */
+  static ProcessingResponse continueHeaders(Direction dir) {
+    return dir == Direction.REQUEST ? EMPTY_REQUEST_HEADERS : EMPTY_RESPONSE_HEADERS;
+  }
+
+  /**
+   * The mode override that has Envoy stream a response body it would buffer (an event stream):
+   * Envoy takes both body modes from an override; the request is over, so its mode is moot.
+   */
+  static ProcessingMode streamResponseBody(ProcessingMode.BodySendMode requestMode) {
+    return ProcessingMode.newBuilder()
+        .setRequestBodyMode(requestMode)
+        .setResponseBodyMode(ProcessingMode.BodySendMode.STREAMED)
+        .build();
+  }
+
   /** A headers answer: continue, with these changes (any of which may be empty/null). */
   static ProcessingResponse headers(
       Direction dir,

@@ -60,6 +60,7 @@ public final class EnvoyMessages {
     return diff(new Headers(), headers);
   }
 
+  @SuppressWarnings("deprecation") // Envoy 1.34 reads only the deprecated append field
   public static HeaderValueOption option(String name, String value, boolean append) {
     return HeaderValueOption.newBuilder()
         .setHeader(

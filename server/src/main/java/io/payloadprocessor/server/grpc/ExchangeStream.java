@@ -274,29 +274,31 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     }
     busy = true;
     running = f;
-    f.whenComplete(
-        (value, error) ->
-            serial.execute(
-                () -> {
-                  busy = false;
-                  running = null;
-                  ctx.metrics()
-                      .phaseLatency(phase)
-                      .observe((System.nanoTime() - messageStart) / 1e9);
-                  if (!closed && !finished) {
-                    try {
-                      if (error != null) {
-                        internalError(
-                            phase, error instanceof CompletionException c ? c.getCause() : error);
-                      } else {
-                        then.accept(value);
+    var unused =
+        f.whenComplete(
+            (value, error) ->
+                serial.execute(
+                    () -> {
+                      busy = false;
+                      running = null;
+                      ctx.metrics()
+                          .phaseLatency(phase)
+                          .observe((System.nanoTime() - messageStart) / 1e9);
+                      if (!closed && !finished) {
+                        try {
+                          if (error != null) {
+                            internalError(
+                                phase,
+                                error instanceof CompletionException c ? c.getCause() : error);
+                          } else {
+                            then.accept(value);
+                          }
+                        } catch (RuntimeException e) {
+                          internalError(phase, e);
+                        }
                       }
-                    } catch (RuntimeException e) {
-                      internalError(phase, e);
-                    }
-                  }
-                  resume();
-                }));
+                      resume();
+                    }));
   }
 
   private void start(ProcessingRequest msg) {
@@ -348,9 +350,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
     setUp(side, EnvoyMessages.headers(h.getHeaders()), !h.getEndOfStream(), true);
     Plan plan = plan(side);
     if (!plan.work) {
-      send(
-          EnvoyAnswers.headers(
-              side.dir, HeaderMutation.getDefaultInstance(), false, Map.of(), null));
+      send(EnvoyAnswers.continueHeaders(side.dir));
       return;
     }
     if (h.getEndOfStream() || !plan.readsBody) {
@@ -369,9 +369,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
       case FULL_DUPLEX_STREAMED -> side.collect = true; // the headers answer waits for the body
       default -> {
         side.collect = true;
-        send(
-            EnvoyAnswers.headers(
-                side.dir, HeaderMutation.getDefaultInstance(), false, Map.of(), null));
+        send(EnvoyAnswers.continueHeaders(side.dir));
       }
     }
   }
@@ -468,13 +466,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
                 ProcessingMode override = null;
                 if (side.mode == BodySendMode.BUFFERED
                     || side.mode == BodySendMode.BUFFERED_PARTIAL) {
-                  // Envoy takes both body modes from an override; the request is over, so its
-                  // mode is moot.
-                  override =
-                      ProcessingMode.newBuilder()
-                          .setRequestBodyMode(requestMode)
-                          .setResponseBodyMode(BodySendMode.STREAMED)
-                          .build();
+                  override = EnvoyAnswers.streamResponseBody(requestMode);
                 }
                 send(EnvoyAnswers.headers(side.dir, diff(side), false, metadata, override));
               });
@@ -499,15 +491,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
       return;
     }
     if (side.received > ctx.maxBodyBytes()) {
-      refuse(
-          side,
-          side.dir == Direction.REQUEST ? 413 : 500,
-          "body_too_large",
-          "the "
-              + side.dir.label()
-              + " body exceeds the limit of "
-              + ctx.maxBodyBytes()
-              + " bytes");
+      refuse(side, "exceeds the limit of " + ctx.maxBodyBytes() + " bytes");
       return;
     }
     if (!ctx.bodyBudget().tryAcquire(chunk.length)) {
@@ -544,12 +528,8 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
         } else {
           refuse(
               side,
-              side.dir == Direction.REQUEST ? 413 : 500,
-              "body_too_large",
-              "the "
-                  + side.dir.label()
-                  + " body exceeds Envoy's buffer (BUFFERED_PARTIAL sent only part of it), so it"
-                  + " cannot be inspected");
+              "exceeds Envoy's buffer (BUFFERED_PARTIAL sent only part of it), so it cannot be"
+                  + " inspected");
         }
       }
       case STREAMED -> {
@@ -714,15 +694,25 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
         side.dir.label());
   }
 
-  /** Refuses a body the server will not inspect (over the limit, or truncated by Envoy). */
-  private void refuse(Side side, int status, String reason, String message) {
+  /**
+   * Refuses a body the server will not inspect, over the limit or truncated by Envoy: 413 for a
+   * request, 500 for a response (the upstream's fault, not the client's), reason {@code
+   * <direction>_body_too_large}; {@code why} completes "the request body ...".
+   */
+  private void refuse(Side side, String why) {
+    String reason = "body_too_large";
     side.collect = false;
     release(side);
     ctx.metrics().errors.labelValues(reason).inc();
     immediate(
         ctx.runner()
             .serverRejection(
-                exchange(), side.dir, Block.of(status, side.dir.label() + "_" + reason, message)));
+                exchange(),
+                side.dir,
+                Block.of(
+                    side.dir == Direction.REQUEST ? 413 : 500,
+                    side.dir.label() + "_" + reason,
+                    "the " + side.dir.label() + " body " + why)));
   }
 
   private void release(Side side) {

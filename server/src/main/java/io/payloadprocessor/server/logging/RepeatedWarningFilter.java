@@ -74,7 +74,7 @@ public final class RepeatedWarningFilter extends TurboFilter {
               return t;
             });
     long period = Math.max(1, window.toMillis());
-    flusher.scheduleAtFixedRate(this::flush, period, period, TimeUnit.MILLISECONDS);
+    var unused = flusher.scheduleAtFixedRate(this::flush, period, period, TimeUnit.MILLISECONDS);
     super.start();
   }
 

@@ -363,13 +363,14 @@ public final class PipelineRunner {
       drive();
       if (!result.isDone()) {
         // The caller gave up (Envoy reset the stream): stop what the run waits for.
-        result.whenComplete(
-            (r, t) -> {
-              Attempt w = waitingOn;
-              if (t instanceof CancellationException && w != null) {
-                w.cancel().run();
-              }
-            });
+        var unusedOnCancel =
+            result.whenComplete(
+                (r, t) -> {
+                  Attempt w = waitingOn;
+                  if (t instanceof CancellationException && w != null) {
+                    w.cancel().run();
+                  }
+                });
       }
       return result;
     }
@@ -398,7 +399,7 @@ public final class PipelineRunner {
           Attempt head = inflight.peekFirst();
           if (!head.raw().isDone()) {
             waitingOn = head;
-            head.raw().whenComplete((r, t) -> drive());
+            var unusedWake = head.raw().whenComplete((r, t) -> drive());
             return;
           }
           inflight.pollFirst();
@@ -569,14 +570,15 @@ public final class PipelineRunner {
                 try {
                   CompletableFuture<Outcome> source = call.async(p, exchange).toCompletableFuture();
                   started.complete(source);
-                  source.whenComplete(
-                      (o, t) -> {
-                        Raw late = deadline.get();
-                        f.complete(
-                            late != null
-                                ? late
-                                : t == null ? Raw.done(o, now) : Raw.error(unwrap(t), now));
-                      });
+                  var unusedRelay =
+                      source.whenComplete(
+                          (o, t) -> {
+                            Raw late = deadline.get();
+                            f.complete(
+                                late != null
+                                    ? late
+                                    : t == null ? Raw.done(o, now) : Raw.error(unwrap(t), now));
+                          });
                 } catch (RuntimeException | LinkageError | StackOverflowError e) {
                   started.complete(null);
                   f.complete(Raw.error(e, now));
@@ -591,13 +593,15 @@ public final class PipelineRunner {
             startIt.run();
           }
           Runnable cancel =
-              () ->
-                  started.thenAccept(
-                      source -> {
-                        if (source != null) {
-                          source.cancel(true);
-                        }
-                      });
+              () -> {
+                var unused =
+                    started.thenAccept(
+                        source -> {
+                          if (source != null) {
+                            source.cancel(true);
+                          }
+                        });
+              };
           if (!f.isDone()) {
             arm(f, deadline, timeout, budgetBound, now, cancel);
           }
@@ -654,7 +658,7 @@ public final class PipelineRunner {
                 }
               },
               timeout);
-      f.whenComplete((r, t) -> timer.cancel(false));
+      var unusedTimer = f.whenComplete((r, t) -> timer.cancel(false));
     }
 
     /** {@link #failure}, remembering the failure for the step's span. */

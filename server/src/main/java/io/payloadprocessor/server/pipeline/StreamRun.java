@@ -313,7 +313,7 @@ public final class StreamRun {
     boolean blankLine =
         (n >= 2
                 && b[n - 1] == '\n'
-                && (b[n - 2] == '\n' || b[n - 2] == '\r' && n >= 4 && b[n - 3] == '\n'))
+                && (b[n - 2] == '\n' || (b[n - 2] == '\r' && n >= 4 && b[n - 3] == '\n')))
             || (n >= 2 && b[n - 1] == '\r' && b[n - 2] == '\r');
     if (blankLine) {
       return;

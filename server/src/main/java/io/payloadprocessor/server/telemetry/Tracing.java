@@ -48,6 +48,8 @@ public final class Tracing implements AutoCloseable {
 
   private static final TextMapGetter<Headers> HEADERS =
       new TextMapGetter<>() {
+        // Still abstract in TextMapGetter (only calling it is deprecated): it must be implemented.
+        @SuppressWarnings("deprecation")
         @Override
         public Iterable<String> keys(Headers carrier) {
           return carrier.names();

@@ -23,13 +23,15 @@ final class BatchTestSupport {
   private BatchTestSupport() {}
 
   static final String HEADER =
-      "apiVersion: ainetworking.x-k8s.io/v0alpha0\n"
-          + "kind: PayloadProcessor\n"
-          + "metadata: {name: batch-test}\n"
-          + "spec:\n"
-          + "  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: ai-gateway}\n"
-          + "  phase: PreRouting\n"
-          + "  processors:\n";
+      """
+      apiVersion: ainetworking.x-k8s.io/v0alpha0
+      kind: PayloadProcessor
+      metadata: {name: batch-test}
+      spec:
+        targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: ai-gateway}
+        phase: PreRouting
+        processors:
+      """;
 
   /**
    * Request pipeline: {@code tier} copies body field {@code tier} to a header and fails (closed)

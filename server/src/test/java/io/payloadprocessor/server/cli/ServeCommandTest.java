@@ -117,8 +117,12 @@ class ServeCommandTest {
     Path file =
         Files.writeString(
             dir.resolve("pp.yaml"),
-            "apiVersion: ainetworking.x-k8s.io/v0alpha0\nkind: PayloadProcessor\n"
-                + "metadata: {name: x}\nspec: {phase: Sometime}\n");
+            """
+            apiVersion: ainetworking.x-k8s.io/v0alpha0
+            kind: PayloadProcessor
+            metadata: {name: x}
+            spec: {phase: Sometime}
+            """);
 
     int code = serve("--config", file.toString(), "--admin-port", "-1");
 

@@ -24,23 +24,25 @@ class ValidateCommandTest {
   }
 
   private static final String VALID =
-      "apiVersion: ainetworking.x-k8s.io/v0alpha0\n"
-          + "kind: PayloadProcessor\n"
-          + "metadata: {name: route-by-model}\n"
-          + "spec:\n"
-          + "  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: ai-gateway}\n"
-          + "  phase: PreRouting\n"
-          + "  processors:\n"
-          + "    - name: extract-model\n"
-          + "      type: InProcess\n"
-          + "      inProcess:\n"
-          + "        request:\n"
-          + "          setHeaders:\n"
-          + "            - name: X-Gateway-Model-Name\n"
-          + "              value: json(request.body).model\n"
-          + "    - name: scan\n"
-          + "      type: ExtProcess\n"
-          + "      extProcess: {backendRef: {name: pii, port: 4444}}\n";
+      """
+      apiVersion: ainetworking.x-k8s.io/v0alpha0
+      kind: PayloadProcessor
+      metadata: {name: route-by-model}
+      spec:
+        targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: ai-gateway}
+        phase: PreRouting
+        processors:
+          - name: extract-model
+            type: InProcess
+            inProcess:
+              request:
+                setHeaders:
+                  - name: X-Gateway-Model-Name
+                    value: json(request.body).model
+          - name: scan
+            type: ExtProcess
+            extProcess: {backendRef: {name: pii, port: 4444}}
+      """;
 
   @Test
   void validConfig() throws Exception {
@@ -139,21 +141,23 @@ class ValidateCommandTest {
     Path file =
         Files.writeString(
             dir.resolve("pp.yaml"),
-            "apiVersion: ainetworking.x-k8s.io/v0alpha0\n"
-                + "kind: PayloadProcessor\n"
-                + "metadata: {name: anchors}\n"
-                + "spec:\n"
-                + "  targetRef: {kind: Gateway, name: gw}\n"
-                + "  phase: PreRouting\n"
-                + "  processors:\n"
-                + "    - &base\n"
-                + "      name: one\n"
-                + "      type: InProcess\n"
-                + "      failureMode: FailOpen\n"
-                + "      inProcess: {request: {setHeaders: [{name: X-A, value: '\"a\"'}]}}\n"
-                + "    - <<: *base\n"
-                + "      name: two\n"
-                + "    - {<<: *base, name: three, timeout: 50ms}\n");
+            """
+            apiVersion: ainetworking.x-k8s.io/v0alpha0
+            kind: PayloadProcessor
+            metadata: {name: anchors}
+            spec:
+              targetRef: {kind: Gateway, name: gw}
+              phase: PreRouting
+              processors:
+                - &base
+                  name: one
+                  type: InProcess
+                  failureMode: FailOpen
+                  inProcess: {request: {setHeaders: [{name: X-A, value: '"a"'}]}}
+                - <<: *base
+                  name: two
+                - {<<: *base, name: three, timeout: 50ms}
+            """);
     assertThat(run(file.toString())).as(err.toString()).isEqualTo(0);
     assertThat(out.toString()).startsWith("OK: 1 documents, 3 processors");
   }

@@ -192,10 +192,12 @@ class PipelineLoaderTest {
   void errorToStringNamesFileDocumentFieldAndProblem() throws Exception {
     ConfigError e =
         onlyError(
-            "    - name: a\n"
-                + "      type: InProcess\n"
-                + "      timeout: 5ms\n"
-                + "      inProcess: {request: {removeHeaders: [x-a]}}\n");
+            """
+                - name: a
+                  type: InProcess
+                  timeout: 5ms
+                  inProcess: {request: {removeHeaders: [x-a]}}
+            """);
     assertThat(e.field()).isEqualTo("spec.processors[0].timeout");
     assertThat(e.documentIndex()).isEqualTo(1);
     assertThat(e.documentName()).isEqualTo("route-by-model");
@@ -231,12 +233,14 @@ class PipelineLoaderTest {
   void unknownFieldsAreErrorsWithSuggestions() throws Exception {
     ConfigError e =
         onlyError(
-            "    - name: a\n"
-                + "      type: InProcess\n"
-                + "      inProcess:\n"
-                + "        request:\n"
-                + "          setHeader: [{name: X-A, value: '1'}]\n"
-                + "          removeHeaders: [x-b]\n");
+            """
+                - name: a
+                  type: InProcess
+                  inProcess:
+                    request:
+                      setHeader: [{name: X-A, value: '1'}]
+                      removeHeaders: [x-b]
+            """);
     assertThat(e.field()).isEqualTo("spec.processors[0].inProcess.request.setHeader");
     assertThat(e.message()).contains("unknown field").contains("did you mean 'setHeaders'");
 
@@ -263,9 +267,11 @@ class PipelineLoaderTest {
 
     ConfigError header =
         onlyError(
-            "    - name: a\n"
-                + "      type: InProcess\n"
-                + "      inProcess: {request: {setHeaders: [{name: 'X Model', value: '1'}]}}\n");
+            """
+                - name: a
+                  type: InProcess
+                  inProcess: {request: {setHeaders: [{name: 'X Model', value: '1'}]}}
+            """);
     assertThat(header.field()).isEqualTo("spec.processors[0].inProcess.request.setHeaders[0].name");
     assertThat(header.message()).contains("not a valid HTTP header name");
 
@@ -307,10 +313,12 @@ class PipelineLoaderTest {
   void typeAndBlockMustMatch() throws Exception {
     ConfigError both =
         onlyError(
-            "    - name: a\n"
-                + "      type: InProcess\n"
-                + "      inProcess: {request: {removeHeaders: [x]}}\n"
-                + "      extProcess: {backendRef: {name: s, port: 1}}\n");
+            """
+                - name: a
+                  type: InProcess
+                  inProcess: {request: {removeHeaders: [x]}}
+                  extProcess: {backendRef: {name: s, port: 1}}
+            """);
     assertThat(both.field()).isEqualTo("spec.processors[0]");
     assertThat(both.message()).contains("exactly one of").contains("inProcess and extProcess");
 
@@ -371,9 +379,11 @@ class PipelineLoaderTest {
   void moduleErrorsArePrefixedWithTheProcessorPath() throws Exception {
     LoadResult r =
         loadOne(
-            "    - name: g\n"
-                + "      type: payload-processor.io/Module\n"
-                + "      module: {id: test-guard, config: {threshold: 2, rules: x}}\n");
+            """
+                - name: g
+                  type: payload-processor.io/Module
+                  module: {id: test-guard, config: {threshold: 2, rules: x}}
+            """);
     assertThat(r.errors())
         .extracting(ConfigError::field)
         .containsExactly(

@@ -35,6 +35,7 @@ class LoggingFormatTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the scope is only held open while logging
   void jsonLinesHaveTheFormattedMessageFieldsAndIsoTimestamps() throws Exception {
     Logging.configure(true, Level.INFO, out, true);
     try (LogFields.Scope s = LogFields.exchange("req-42")) {

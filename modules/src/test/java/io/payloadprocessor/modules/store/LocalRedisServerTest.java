@@ -1,4 +1,4 @@
-package io.payloadprocessor.modules.testing;
+package io.payloadprocessor.modules.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -9,10 +9,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class RedisServerExtensionTest {
+class LocalRedisServerTest {
   @Test
   void missingBinaryFailsWithAnInstallHint(@TempDir Path empty) {
-    assertThatThrownBy(() -> RedisServerExtension.findBinary(empty.toString(), List.of()))
+    assertThatThrownBy(() -> LocalRedisServer.findBinary(empty.toString(), List.of()))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("redis-server not found")
         .hasMessageContaining("apt-get install -y redis-server");
@@ -22,7 +22,7 @@ class RedisServerExtensionTest {
   void binaryIsFoundOnThePath(@TempDir Path dir) throws Exception {
     Path fake = Files.createFile(dir.resolve("redis-server"));
     assertThat(fake.toFile().setExecutable(true)).isTrue();
-    assertThat(RedisServerExtension.findBinary("/nonexistent:" + dir, List.of()))
+    assertThat(LocalRedisServer.findBinary("/nonexistent:" + dir, List.of()))
         .isEqualTo(fake.toString());
   }
 }

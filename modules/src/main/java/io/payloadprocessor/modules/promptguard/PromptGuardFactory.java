@@ -1,7 +1,6 @@
 package io.payloadprocessor.modules.promptguard;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.payloadprocessor.config.ModuleConfigs;
+import io.payloadprocessor.modules.TypedModuleFactory;
 import io.payloadprocessor.modules.common.GuardMetrics;
 import io.payloadprocessor.modules.common.TextSlot;
 import io.payloadprocessor.modules.common.TextSlot.Kind;
@@ -9,7 +8,6 @@ import io.payloadprocessor.modules.common.UserRegex;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.ModuleContext;
-import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -54,7 +52,7 @@ import java.util.Set;
  * holds {@code processor, decision, rule, enforced}; on streamed responses only the metadata is
  * written (the headers are already sent).
  */
-public final class PromptGuardModule implements ModuleFactory {
+public final class PromptGuardFactory extends TypedModuleFactory<PromptGuardConfig> {
   public static final String ID = "prompt-guard";
 
   /** Extra fields of {@code scope.fields}, as users write them. */
@@ -65,16 +63,17 @@ public final class PromptGuardModule implements ModuleFactory {
   private static final Set<String> ROLES =
       Set.of(TextSlot.SYSTEM, TextSlot.USER, TextSlot.ASSISTANT, TextSlot.TOOL);
 
-  @Override
-  public String id() {
-    return ID;
+  public PromptGuardFactory() {
+    super(ID, PromptGuardConfig.class);
   }
 
   @Override
-  public Processor create(String processorName, JsonNode config, ModuleContext context)
+  protected Processor build(
+      String processorName,
+      PromptGuardConfig c,
+      ModuleContext context,
+      List<ConfigProblem> problems)
       throws ConfigException {
-    PromptGuardConfig c = ModuleConfigs.bind(config, PromptGuardConfig.class);
-    List<ConfigProblem> problems = new ArrayList<>();
     boolean ci = c.caseInsensitive() == null || c.caseInsensitive();
     List<PromptRule> deny = rules("deny", c.deny(), ci, problems);
     List<PromptRule> allow = rules("allow", c.allow(), ci, problems);
@@ -152,9 +151,7 @@ public final class PromptGuardModule implements ModuleFactory {
     if (window < 64 || window > 65536) {
       problems.add(new ConfigProblem("streamWindowChars", "must be 64-65536"));
     }
-    if (!problems.isEmpty()) {
-      throw new ConfigException(problems);
-    }
+    throwIfAny(problems);
     return new PromptGuardProcessor(
         new PromptGuardProcessor.Settings(
             processorName,

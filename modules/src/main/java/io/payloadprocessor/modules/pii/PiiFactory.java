@@ -1,14 +1,13 @@
 package io.payloadprocessor.modules.pii;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.payloadprocessor.config.ModuleConfigs;
+import io.payloadprocessor.modules.TypedModuleFactory;
 import io.payloadprocessor.modules.common.GuardMetrics;
 import io.payloadprocessor.modules.common.TextSlot.Kind;
 import io.payloadprocessor.modules.common.UserRegex;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.ModuleContext;
-import io.payloadprocessor.spi.ModuleFactory;
 import io.payloadprocessor.spi.Processor;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -53,7 +52,7 @@ import java.util.Set;
  * counted in {@code payload_processor_guard_decisions_total}. On a streamed (SSE) response the
  * headers are already on their way, so the decision header is not added there; metadata is.
  */
-public final class PiiModule implements ModuleFactory {
+public final class PiiFactory extends TypedModuleFactory<PiiConfig> {
   public static final String ID = "pii";
 
   /** Characters past the longest detector span that stream masking also holds (look-ahead). */
@@ -61,16 +60,14 @@ public final class PiiModule implements ModuleFactory {
 
   private static final int MAX_CUSTOM_LENGTH = 8192;
 
-  @Override
-  public String id() {
-    return ID;
+  public PiiFactory() {
+    super(ID, PiiConfig.class);
   }
 
   @Override
-  public Processor create(String processorName, JsonNode config, ModuleContext context)
+  protected Processor build(
+      String processorName, PiiConfig c, ModuleContext context, List<ConfigProblem> problems)
       throws ConfigException {
-    PiiConfig c = ModuleConfigs.bind(config, PiiConfig.class);
-    List<ConfigProblem> problems = new ArrayList<>();
     List<PiiRule> rules = rules(c, problems);
     Set<Kind> scope = scope(c.scope(), problems);
     int status = c.status() == null ? 403 : c.status();
@@ -100,9 +97,7 @@ public final class PiiModule implements ModuleFactory {
     if (!request && !response) {
       problems.add(new ConfigProblem("request", "request and response cannot both be false"));
     }
-    if (!problems.isEmpty()) {
-      throw new ConfigException(problems);
-    }
+    throwIfAny(problems);
     return new PiiProcessor(
         processorName,
         scanner,

@@ -1,4 +1,4 @@
-package io.payloadprocessor.server.config;
+package io.payloadprocessor.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

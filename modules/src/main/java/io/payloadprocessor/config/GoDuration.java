@@ -1,4 +1,4 @@
-package io.payloadprocessor.server.config;
+package io.payloadprocessor.config;
 
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -53,22 +53,14 @@ public final class GoDuration {
   }
 
   private static long unit(String u) {
-    switch (u) {
-      case "ns":
-        return 1L;
-      case "us":
-      case "µs":
-      case "μs":
-        return 1_000L;
-      case "ms":
-        return 1_000_000L;
-      case "s":
-        return 1_000_000_000L;
-      case "m":
-        return 60_000_000_000L;
-      default:
-        return 3_600_000_000_000L;
-    }
+    return switch (u) {
+      case "ns" -> 1L;
+      case "us", "µs", "μs" -> 1_000L;
+      case "ms" -> 1_000_000L;
+      case "s" -> 1_000_000_000L;
+      case "m" -> 60_000_000_000L;
+      default -> 3_600_000_000_000L;
+    };
   }
 
   private static IllegalArgumentException invalid(String text) {

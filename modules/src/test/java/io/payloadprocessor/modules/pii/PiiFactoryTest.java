@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.payloadprocessor.modules.common.GuardFixtures;
+import io.payloadprocessor.modules.testing.TestContext;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
 import io.payloadprocessor.spi.ModuleFactory;
@@ -11,10 +12,10 @@ import java.util.List;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 
-class PiiModuleTest {
+class PiiFactoryTest {
   static List<String> problems(String config) {
     try {
-      GuardFixtures.create(new PiiModule(), "p", config, new GuardFixtures.Context());
+      GuardFixtures.create(new PiiFactory(), "p", config, new TestContext());
     } catch (ConfigException e) {
       return e.problems().stream().map(ConfigProblem::toString).toList();
     }
@@ -59,10 +60,10 @@ class PiiModuleTest {
     assertThatThrownBy(
             () ->
                 GuardFixtures.create(
-                    new PiiModule(),
+                    new PiiFactory(),
                     "p",
                     "{\"detectors\":[{\"type\":\"email\",\"colour\":\"red\"}]}",
-                    new GuardFixtures.Context()))
+                    new TestContext()))
         .isInstanceOfSatisfying(
             ConfigException.class,
             e -> assertThat(e.problems().get(0).field()).isEqualTo("detectors[0].colour"));
@@ -81,12 +82,12 @@ class PiiModuleTest {
     PiiProcessor p =
         (PiiProcessor)
             GuardFixtures.create(
-                new PiiModule(),
+                new PiiFactory(),
                 "p",
                 "{\"detectors\":[{\"type\":\"secrets\",\"action\":\"block\"},"
                     + "{\"type\":\"regex\",\"name\":\"employee-id\",\"pattern\":\"emp-[0-9]{6}\","
                     + "\"caseInsensitive\":true,\"maxLength\":10,\"replacement\":\"[EMP]\"}]}",
-                new GuardFixtures.Context());
+                new TestContext());
     assertThat(p.scanner().rules())
         .extracting(PiiRule::name)
         .containsExactly(
