@@ -17,17 +17,14 @@ JAR=server/target/payload-processor.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 N=${N:-10000}; C=${C:-100}; M=${M:-100}; HEAP=${HEAP:-512m}; DELAY_MS=${DELAY_MS:-1000}
 command -v h2load >/dev/null || { echo "h2load not found: apt-get install -y nghttp2-client" >&2; exit 2; }
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT
+. test/bench/servers.sh
+tmp=$(mktemp -d)
 java -Xmx512m -cp "$JAR" test/bench/FloorServer.java 39120 "$DELAY_MS" >"$tmp/backend.log" 2>&1 & pids+=($!)
 java "-Xms$HEAP" "-Xmx$HEAP" -jar "$JAR" serve --port 39121 --admin-port 39122 --log-level WARN \
   --config test/bench/slow-backend-pipeline.yaml --backend slow-backend=127.0.0.1:39120 \
   --pipeline-budget 20s >"$tmp/sidecar.log" 2>&1 & sidecar=$!; pids+=($sidecar)
 java -cp "$JAR" io.payloadprocessor.bench.LoadCommand --write-grpc-frame "$tmp/body-2k" --frame-body-bytes 2048 >/dev/null
-for port in 39120 39121; do
-  for _ in $(seq 1 240); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.5; done
-done
+wait_for_ports 39120 39121
 for _ in $(seq 1 240); do curl -sf http://127.0.0.1:39122/readyz >/dev/null && break; sleep 0.5; done
 url=http://127.0.0.1:39121/envoy.service.ext_proc.v3.ExternalProcessor/Process
 h2() { h2load -n "$1" -c "$2" -m "$3" -H 'content-type: application/grpc' -H 'te: trailers' -d "$tmp/body-2k" "$url"; }

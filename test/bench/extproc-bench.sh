@@ -11,9 +11,7 @@ cd "$(dirname "$0")/../.."
 JAR=server/target/payload-processor.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 DURATION=${DURATION:-10s}; WARMUP=${WARMUP:-3s}; CONCURRENCY=${CONCURRENCY:-32}; ROUNDS=${ROUNDS:-2}
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+. test/bench/servers.sh
 start() { # port, extra args...
   local port=$1; shift
   java -Xms512m -Xmx512m -jar "$JAR" serve --port "$port" --admin-port -1 --log-level WARN "$@" &
@@ -22,9 +20,7 @@ start() { # port, extra args...
 start 39101 --no-op
 start 39102
 start 39103 --config test/bench/three-inprocess.yaml
-for port in 39101 39102 39103; do
-  for _ in $(seq 1 120); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.5; done
-done
+wait_for_ports 39101 39102 39103
 sleep 3 # warm-up of the servers themselves finishes before /readyz; give it a moment
 declare -A names=([39101]=no-op [39102]=default [39103]=three-inprocess)
 echo "config,workload,round,exchanges_per_s,p50_ms,p99_ms,errors"

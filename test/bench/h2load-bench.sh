@@ -26,18 +26,15 @@ JAR=server/target/payload-processor.jar
 ROUNDS=${ROUNDS:-7}; N=${N:-30000}; C=${C:-4}; M=${M:-16}; HEAP=${HEAP:-512m}
 command -v h2load >/dev/null || { echo "h2load not found: apt-get install -y nghttp2-client" >&2; exit 2; }
 JAVA=(java "-Xms$HEAP" "-Xmx$HEAP")
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT
+. test/bench/servers.sh
+tmp=$(mktemp -d)
 "${JAVA[@]}" -cp "$JAR" test/bench/FloorServer.java 39100 >"$tmp/floor.log" 2>&1 & pids+=($!)
 "${JAVA[@]}" -jar "$JAR" serve --port 39101 --admin-port -1 --log-level WARN >"$tmp/default.log" 2>&1 & pids+=($!)
 "${JAVA[@]}" -jar "$JAR" serve --port 39102 --admin-port -1 --log-level WARN \
   --config test/bench/guard-pipeline.yaml >"$tmp/guards.log" 2>&1 & pids+=($!)
 java -cp "$JAR" io.payloadprocessor.bench.LoadCommand --write-grpc-frame "$tmp/body-2k" --frame-body-bytes 2048 >/dev/null
 java -cp "$JAR" io.payloadprocessor.bench.LoadCommand --write-grpc-frame "$tmp/headers-only" >/dev/null
-for port in 39100 39101 39102; do
-  for _ in $(seq 1 240); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.5; done
-done
+wait_for_ports 39100 39101 39102
 declare -A names=([39100]=floor [39101]=default [39102]=guards)
 run() { # port workload n -> exchanges/s
   h2load -n "$3" -c "$C" -m "$M" -H 'content-type: application/grpc' -H 'te: trailers' \

@@ -17,16 +17,13 @@ cd "$(dirname "$0")/../.."
 JAR=server/target/payload-processor.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 RATES=${RATES:-1000 2000}; ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-20s}; HEAP=${HEAP:-512m}
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT
+. test/bench/servers.sh
+tmp=$(mktemp -d)
 JAVA=(java "-Xms$HEAP" "-Xmx$HEAP")
 "${JAVA[@]}" -cp "$JAR" test/bench/FloorServer.java 39130 >"$tmp/floor.log" 2>&1 & pids+=($!)
 "${JAVA[@]}" "-Xlog:gc:file=$tmp/gc.log" -jar "$JAR" serve --port 39131 --admin-port -1 \
   --log-level WARN --config test/bench/guard-pipeline.yaml >"$tmp/guards.log" 2>&1 & pids+=($!)
-for port in 39130 39131; do
-  for _ in $(seq 1 240); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.5; done
-done
+wait_for_ports 39130 39131
 declare -A names=([39130]=floor [39131]=guards)
 echo "rate,round,server,p50_ms,p90_ms,p99_ms,p999_ms,errors" | tee "$tmp/results.csv"
 for rate in $RATES; do

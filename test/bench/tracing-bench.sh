@@ -14,9 +14,7 @@ JAR=server/target/payload-processor.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
 DURATION=${DURATION:-10s}; WARMUP=${WARMUP:-3s}; CONCURRENCY=${CONCURRENCY:-32}; ROUNDS=${ROUNDS:-3}
 BASELINE_JAR=${BASELINE_JAR:-}
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+. test/bench/servers.sh
 start() { # jar, port, then env assignments for the server
   local jar=$1 port=$2; shift 2
   env "$@" java -Xms512m -Xmx512m -jar "$jar" serve --port "$port" --admin-port -1 \
@@ -31,9 +29,7 @@ if [ -n "$BASELINE_JAR" ]; then
   start "$BASELINE_JAR" 39203 OTEL_TRACES_EXPORTER=
   ports+=(39203)
 fi
-for port in "${ports[@]}"; do
-  for _ in $(seq 1 120); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.5; done
-done
+wait_for_ports "${ports[@]}"
 sleep 3
 echo "config,workload,round,exchanges_per_s,p50_ms,p99_ms,errors"
 for round in $(seq 1 "$ROUNDS"); do
