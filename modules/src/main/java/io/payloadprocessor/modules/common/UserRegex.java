@@ -208,10 +208,8 @@ public final class UserRegex {
           continue;
         }
         case '*', '?', '{' -> {
-          // The character before is optional or repeated: it leaves the run.
-          if (run.length() > 0) {
-            run.setLength(run.length() - 1);
-          }
+          // A quantifier after a group, class, escape or '.': the atom before never joined the run
+          // (a quantified character is checked for before it is appended).
           best = longer(best, run);
           if (c == '{') {
             int close = p.indexOf('}', i);
