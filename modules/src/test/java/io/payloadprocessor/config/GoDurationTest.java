@@ -3,6 +3,7 @@ package io.payloadprocessor.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.payloadprocessor.spi.GoDuration;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

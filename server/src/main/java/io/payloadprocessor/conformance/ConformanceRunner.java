@@ -10,7 +10,6 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.Bo
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.payloadprocessor.config.GoDuration;
 import io.payloadprocessor.envoysim.EnvoyFilterConfig;
 import io.payloadprocessor.envoysim.EnvoySim;
 import io.payloadprocessor.envoysim.ForwardedMessage;
@@ -28,6 +27,7 @@ import io.payloadprocessor.server.config.PipelineLoader;
 import io.payloadprocessor.server.extprocess.BackendChannels;
 import io.payloadprocessor.server.extprocess.ExtProcessBuilders;
 import io.payloadprocessor.server.pipeline.Pipeline;
+import io.payloadprocessor.spi.GoDuration;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -232,6 +232,9 @@ class LoadDriverTest {
     assertThat(c.convert("500ms")).isEqualTo(Duration.ofMillis(500));
     assertThat(c.convert("10s")).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.convert("2m")).isEqualTo(Duration.ofMinutes(2));
+    assertThat(c.convert("1m30s")).isEqualTo(Duration.ofSeconds(90));
+    assertThat(c.convert("10S")).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.convert("PT10S")).isEqualTo(Duration.ofSeconds(10));
     assertThatThrownBy(() -> c.convert("ten seconds"))
         .isInstanceOf(CommandLine.TypeConversionException.class);
   }

@@ -1,11 +1,11 @@
 package io.payloadprocessor.modules.credentialinjector;
 
 import com.github.benmanes.caffeine.cache.Ticker;
-import io.payloadprocessor.config.GoDuration;
 import io.payloadprocessor.modules.ModuleChecks;
 import io.payloadprocessor.modules.TypedModuleFactory;
 import io.payloadprocessor.spi.ConfigException;
 import io.payloadprocessor.spi.ConfigProblem;
+import io.payloadprocessor.spi.GoDuration;
 import io.payloadprocessor.spi.Headers;
 import io.payloadprocessor.spi.ModuleContext;
 import io.payloadprocessor.spi.Processor;

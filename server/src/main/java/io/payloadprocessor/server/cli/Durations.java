@@ -1,6 +1,6 @@
 package io.payloadprocessor.server.cli;
 
-import io.payloadprocessor.config.GoDuration;
+import io.payloadprocessor.spi.GoDuration;
 import java.time.Duration;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;

@@ -1,4 +1,4 @@
-package io.payloadprocessor.config;
+package io.payloadprocessor.spi;
 
 import java.math.BigDecimal;
 import java.time.Duration;
