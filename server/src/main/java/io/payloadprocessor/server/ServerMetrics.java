@@ -1,9 +1,13 @@
 package io.payloadprocessor.server;
 
+import io.payloadprocessor.spi.Direction;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The server's Prometheus metrics. Names follow Prometheus conventions; labels are bounded
@@ -45,6 +49,7 @@ public final class ServerMetrics {
             .name("payload_processor_phase_duration_seconds")
             .help("Time to answer one ext_proc message, by phase")
             .labelNames("phase")
+            .classicOnly()
             .classicUpperBounds(LATENCY_BUCKETS)
             .withoutExemplars()
             .register(registry);
@@ -63,6 +68,7 @@ public final class ServerMetrics {
             .name("payload_processor_processor_duration_seconds")
             .help("Time one processor took, by processor and direction")
             .labelNames("processor", "direction")
+            .classicOnly()
             .classicUpperBounds(LATENCY_BUCKETS)
             .withoutExemplars()
             .register(registry);
@@ -135,6 +141,51 @@ public final class ServerMetrics {
   public io.prometheus.metrics.core.datapoints.DistributionDataPoint phaseLatency(
       io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest.RequestCase phase) {
     return phases.get(phase);
+  }
+
+  /**
+   * The data points of one processor in one direction, each looked up once: {@code labelValues}
+   * hashes a fresh label list on every call, and the runner records two or three points per step
+   * per message.
+   */
+  public final class StepPoints {
+    private final String step;
+    private final String direction;
+    private final DistributionDataPoint latency;
+    private final ConcurrentHashMap<String, CounterDataPoint> outcomes = new ConcurrentHashMap<>();
+
+    private StepPoints(String step, Direction direction) {
+      this.step = step;
+      this.direction = direction.label();
+      this.latency = processorLatency.labelValues(step, this.direction);
+    }
+
+    /** Records how long the step took. */
+    public void latency(long startNanos) {
+      latency.observe((System.nanoTime() - startNanos) / 1e9);
+    }
+
+    /** Counts one outcome ({@code continue}, {@code skipped}, ...; a constant, never traffic). */
+    public void outcome(String outcome) {
+      CounterDataPoint c = outcomes.get(outcome);
+      if (c == null) {
+        c =
+            outcomes.computeIfAbsent(
+                outcome, o -> processorOutcomes.labelValues(step, direction, o));
+      }
+      c.inc();
+    }
+  }
+
+  private final ConcurrentHashMap<String, StepPoints> requestSteps = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, StepPoints> responseSteps = new ConcurrentHashMap<>();
+
+  /** The data points of processor {@code step} in {@code direction}. */
+  public StepPoints step(String step, Direction direction) {
+    ConcurrentHashMap<String, StepPoints> m =
+        direction == Direction.REQUEST ? requestSteps : responseSteps;
+    StepPoints p = m.get(step);
+    return p != null ? p : m.computeIfAbsent(step, s -> new StepPoints(s, direction));
   }
 
   public PrometheusRegistry registry() {

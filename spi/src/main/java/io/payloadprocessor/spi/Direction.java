@@ -7,8 +7,10 @@ public enum Direction {
   REQUEST,
   RESPONSE;
 
+  private final String label = name().toLowerCase(Locale.ROOT);
+
   /** "request" or "response", as written in rejection records. */
   public String label() {
-    return name().toLowerCase(Locale.ROOT);
+    return label;
   }
 }

@@ -14,7 +14,13 @@ import org.jspecify.annotations.Nullable;
  * processor (pseudo-headers such as {@code :path} included). Repeated headers keep their order.
  */
 public final class Headers {
-  private final Map<String, List<String>> map;
+  private Map<String, List<String>> map;
+
+  /**
+   * Whether {@link #map} is shared with a {@linkplain #snapshot() snapshot} (or is one): the next
+   * write works on a copy, so the other side keeps what it saw.
+   */
+  private boolean shared;
 
   public Headers() {
     this.map = new LinkedHashMap<>();
@@ -31,18 +37,53 @@ public final class Headers {
     return new Headers(copy);
   }
 
+  /**
+   * The headers as they are now, for comparison after later changes: copied only when one side is
+   * written (most messages are not changed, and then no copy is made).
+   */
+  public Headers snapshot() {
+    shared = true;
+    Headers s = new Headers(map);
+    s.shared = true;
+    return s;
+  }
+
+  /** Whether neither this nor {@code other} was written since one was a snapshot of the other. */
+  public boolean unchangedSince(Headers other) {
+    return map == other.map;
+  }
+
+  private void write() {
+    if (shared) {
+      LinkedHashMap<String, List<String>> copy = new LinkedHashMap<>();
+      map.forEach((k, v) -> copy.put(k, new ArrayList<>(v)));
+      map = copy;
+      shared = false;
+    }
+  }
+
   public static String normalize(String name) {
-    return name.toLowerCase(Locale.ROOT);
+    // Names almost always arrive lower-case (HTTP/2 requires it, Envoy lower-cases HTTP/1 names):
+    // check before converting.
+    for (int i = 0, n = name.length(); i < n; i++) {
+      char c = name.charAt(i);
+      if ((c >= 'A' && c <= 'Z') || c >= 0x80) {
+        return name.toLowerCase(Locale.ROOT);
+      }
+    }
+    return name;
   }
 
   /** Appends a value, keeping any existing ones. */
   public Headers add(String name, String value) {
+    write();
     map.computeIfAbsent(normalize(name), k -> new ArrayList<>(1)).add(value);
     return this;
   }
 
   /** Replaces all values of {@code name} with one value. */
   public Headers set(String name, String value) {
+    write();
     List<String> values = new ArrayList<>(1);
     values.add(value);
     map.put(normalize(name), values);
@@ -50,6 +91,7 @@ public final class Headers {
   }
 
   public Headers remove(String name) {
+    write();
     map.remove(normalize(name));
     return this;
   }

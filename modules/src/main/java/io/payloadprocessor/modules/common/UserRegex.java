@@ -40,6 +40,11 @@ public final class UserRegex {
   private final String literal; // null: no pre-filter
   private final boolean caseInsensitive;
 
+  /** Case-insensitive pre-filter: where in the literal candidates are anchored, and on what. */
+  private final int anchor;
+
+  private final char[] anchorForms;
+
   private UserRegex(Pattern pattern, String literal, boolean caseInsensitive) {
     this.pattern = pattern;
     this.caseInsensitive = caseInsensitive;
@@ -50,6 +55,8 @@ public final class UserRegex {
         core == null || core.length() < MIN_LITERAL
             ? null
             : caseInsensitive ? core.toLowerCase(Locale.ROOT) : core;
+    this.anchor = this.literal == null ? 0 : rarest(this.literal);
+    this.anchorForms = this.literal == null ? new char[0] : forms(this.literal.charAt(this.anchor));
   }
 
   /** Compiles a user's pattern for RE2/J. */
@@ -98,9 +105,11 @@ public final class UserRegex {
 
   /**
    * False when {@code text} lacks the pattern's required literal, so the pattern cannot match it.
-   * Case-insensitive patterns are pre-filtered only over ASCII text: there ASCII lower-casing is
-   * exactly RE2/J's case folding (outside it, e.g. {@code ſ} folds to {@code s} and the Kelvin sign
-   * to {@code k}).
+   * Case-insensitively, the literal (ASCII, lower-cased) is looked for as RE2/J would fold it: each
+   * of its characters matches itself, its other case, and for {@code s} and {@code k} also {@code
+   * ſ} (U+017F) and the Kelvin sign (U+212A), the only non-ASCII characters RE2/J folds onto ASCII
+   * (found by matching every ASCII character against every code point). Candidates are found with
+   * {@code indexOf} (vectorised by the JVM) on the literal's rarest letter, in each of its forms.
    */
   public boolean mayMatch(String text) {
     if (literal == null) {
@@ -109,35 +118,67 @@ public final class UserRegex {
     if (!caseInsensitive) {
       return text.contains(literal);
     }
-    // One pass, no copy: a non-ASCII character anywhere sends the text to the engine.
-    char first = literal.charAt(0);
-    for (int i = 0, n = text.length(); i < n; i++) {
-      char c = text.charAt(i);
-      if (c >= 0x80) {
-        return true;
-      }
-      if (lowerAscii(c) == first && regionMatchesLower(text, i, literal)) {
-        return true;
+    int n = text.length();
+    int m = literal.length();
+    for (char form : anchorForms) {
+      for (int i = text.indexOf(form, anchor); i >= 0; i = text.indexOf(form, i + 1)) {
+        int start = i - anchor;
+        if (start + m > n) {
+          break;
+        }
+        if (foldedAt(text, start)) {
+          return true;
+        }
       }
     }
     return false;
   }
 
-  private static char lowerAscii(char c) {
-    return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
-  }
-
-  /** Whether {@code text} at {@code at}, ASCII lower-cased, starts with {@code lower}. */
-  private static boolean regionMatchesLower(String text, int at, String lower) {
-    if (at + lower.length() > text.length()) {
-      return false;
-    }
-    for (int j = 1; j < lower.length(); j++) {
-      if (lowerAscii(text.charAt(at + j)) != lower.charAt(j)) {
+  /** Whether {@code text} at {@code start}, folded, is the (lower-case) literal. */
+  private boolean foldedAt(String text, int start) {
+    for (int j = 0; j < literal.length(); j++) {
+      if (fold(text.charAt(start + j)) != literal.charAt(j)) {
         return false;
       }
     }
     return true;
+  }
+
+  /** The ASCII letter RE2/J folds {@code c} onto, in lower case; else {@code c} itself. */
+  static char fold(char c) {
+    if (c >= 'A' && c <= 'Z') {
+      return (char) (c + ('a' - 'A'));
+    }
+    return c == '\u017F' ? 's' : c == '\u212A' ? 'k' : c;
+  }
+
+  /** English letters from the most to the least frequent. */
+  private static final String LETTER_FREQUENCY = "etaoinshrdlcumwfgypbvkjxqz";
+
+  /** The index in {@code lower} of the character least likely to occur in text. */
+  private static int rarest(String lower) {
+    int best = 0;
+    int bestRank = -2;
+    for (int i = 0; i < lower.length(); i++) {
+      char c = lower.charAt(i);
+      int rank = c == ' ' ? -1 : c >= 'a' && c <= 'z' ? LETTER_FREQUENCY.indexOf(c) : 26;
+      if (rank > bestRank) {
+        best = i;
+        bestRank = rank;
+      }
+    }
+    return best;
+  }
+
+  /** Every character RE2/J's case folding matches to {@code lower}. */
+  private static char[] forms(char lower) {
+    if (lower < 'a' || lower > 'z') {
+      return new char[] {lower};
+    }
+    char upper = (char) (lower - ('a' - 'A'));
+    return lower == 's'
+        ? new char[] {'s', 'S', '\u017F'}
+        : lower == 'k' ? new char[] {'k', 'K', '\u212A'} : new char[] {lower, upper};
   }
 
   private static boolean isAscii(String s) {

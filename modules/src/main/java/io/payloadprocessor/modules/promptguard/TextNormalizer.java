@@ -95,16 +95,18 @@ public final class TextNormalizer {
 
   /** Printable ASCII with single spaces only: already normal. */
   private static boolean isPlainAscii(String s) {
-    char prev = ' ';
-    if (!s.isEmpty() && s.charAt(s.length() - 1) == ' ') {
+    int n = s.length();
+    if (n == 0) {
+      return true;
+    }
+    // Spaces first, with the JVM's vectorised search; then one compare per character.
+    if (s.charAt(0) == ' ' || s.charAt(n - 1) == ' ' || s.contains("  ")) {
       return false;
     }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < 0x20 || c > 0x7e || (c == ' ' && prev == ' ')) {
+    for (int i = 0; i < n; i++) {
+      if ((char) (s.charAt(i) - 0x20) > 0x7e - 0x20) {
         return false;
       }
-      prev = c;
     }
     return true;
   }

@@ -111,21 +111,63 @@ class UserRegexTest {
     assertThat(UserRegex.requiredLiteral(pattern)).isEqualTo(literal == null ? null : literal);
   }
 
+  @ParameterizedTest
+  @CsvSource({
+    "A,a",
+    "z,z",
+    "\u017F,s",
+    "\u212A,k",
+    "\u00C9,\u00C9",
+    "\u0130,\u0130",
+    "\u0131,\u0131"
+  })
+  void foldingLowersAsciiAndTheTwoCharactersThatFoldOntoIt(char c, char folded) {
+    assertThat(UserRegex.fold(c)).isEqualTo(folded);
+  }
+
+  @org.junit.jupiter.api.Test
+  void aNonAsciiTextIsStillPreFiltered() throws Exception {
+    UserRegex r = UserRegex.compile("ignore (all )?previous instructions", true);
+    assertThat(r.mayMatch("caf\u00e9 au lait, no instructions here")).isFalse();
+    assertThat(r.find("caf\u00e9: IGNORE previous INSTRUCTIONS")).isTrue();
+    assertThat(r.find("caf\u00e9: ignore previou\u017F in\u017Ftructions")).isTrue();
+  }
+
+  /** The candidate search starts from the literal's rarest letter, in every form RE2/J folds. */
+  @ParameterizedTest
+  @CsvSource({
+    "sas,\u017Fa\u017F", // anchored on s: found through the long s
+    "kit,\u212Ait", // anchored on k: found through the Kelvin sign
+    "ask,A\u017F\u212A",
+    "xyz,XYZ",
+    "a-b-c,A-B-C"
+  })
+  void everyFoldedFormOfTheAnchorIsACandidate(String pattern, String text) throws Exception {
+    UserRegex r = UserRegex.compile(pattern, true);
+    assertThat(
+            com.google.re2j.Pattern.compile(pattern, com.google.re2j.Pattern.CASE_INSENSITIVE)
+                .matcher(text)
+                .find())
+        .isTrue();
+    assertThat(r.mayMatch(text)).isTrue();
+    assertThat(r.find(text)).isTrue();
+  }
+
   /**
    * The pre-filter never changes an answer: random patterns from a small grammar (literals, groups,
-   * alternations, classes, quantifiers, escapes) against random texts over the same alphabet (ASCII
-   * and the two characters with non-ASCII case folds), with and without case folding, agree with
-   * RE2/J alone.
+   * alternations, classes, quantifiers, escapes) against random texts over the same alphabet
+   * (ASCII, the two characters with non-ASCII case folds, and non-ASCII look-alikes that fold to
+   * nothing ASCII: é, dotted İ, dotless ı), with and without case folding, agree with RE2/J alone.
    */
   @org.junit.jupiter.api.Test
   void thePreFilterAgreesWithTheEngine() throws Exception {
     java.util.Random rnd = new java.util.Random(20261202);
     String[] atoms = {
       "a", "b", "k", "s", "K", "S", " ", ".", "\\.", "\\b", "\\d", "[ab]", "[^k]", "(ab|s)",
-      "(?:ks)", "\\x61", "\\x{73}", "\\pL", "x", "-", "1"
+      "(?:ks)", "\\x61", "\\x{73}", "\\pL", "x", "-", "1", "i", "I", "e"
     };
     String[] quantifiers = {"", "", "", "", "*", "+", "?", "{2}", "{1,2}", "+?"};
-    String alphabet = "abksKSx.- 1\u017f\u212a";
+    String alphabet = "abksKSx.- 1\u017f\u212aieI\u00e9\u0130\u0131";
     int checked = 0;
     for (int n = 0; n < 4000; n++) {
       StringBuilder p = new StringBuilder();

@@ -37,6 +37,9 @@ public final class EnvoyMessages {
    * {@code raw_value} only, the one field Envoy reads.
    */
   public static HeaderMutation diff(Headers before, Headers after) {
+    if (after.unchangedSince(before)) {
+      return HeaderMutation.getDefaultInstance();
+    }
     HeaderMutation.Builder m = HeaderMutation.newBuilder();
     for (String name : before.names()) {
       if (!after.contains(name)) {

@@ -1,6 +1,5 @@
 package io.payloadprocessor.server.grpc;
 
-import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.Struct;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
@@ -98,8 +97,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   private final StreamObserver<ProcessingResponse> out;
   private final Map<String, String> streamMetadata;
   private final long startNanos = System.nanoTime();
-  private final Executor serial =
-      MoreExecutors.newSequentialExecutor(MoreExecutors.directExecutor());
+  private final Executor serial = new SerialExecutor();
 
   // Everything below is touched only inside `serial`.
   private ArrayDeque<ProcessingRequest> waiting;
@@ -378,7 +376,7 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
   private void setUp(Side side, Headers headers, boolean hasBody, boolean sent) {
     side.headersSeen = true;
     side.headersSent = sent;
-    side.original = headers.copy();
+    side.original = headers.snapshot();
     HttpMessage message = new HttpMessage(headers, null, hasBody);
     if (side.dir == Direction.REQUEST) {
       String id = io.payloadprocessor.logging.RequestIds.validOrNull(headers.get("x-request-id"));
@@ -820,7 +818,10 @@ final class ExchangeStream implements StreamObserver<ProcessingRequest> {
       release(response);
       ctx.metrics().streamsActive.dec();
       trace.end(exchange == null ? 0 : exchange.responseStatus(), running != null);
-      log.debug("exchange {} done in {} us", requestId(), (System.nanoTime() - startNanos) / 1000);
+      if (log.isDebugEnabled()) {
+        log.debug(
+            "exchange {} done in {} us", requestId(), (System.nanoTime() - startNanos) / 1000);
+      }
     }
   }
 }

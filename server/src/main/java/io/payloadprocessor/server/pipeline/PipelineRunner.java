@@ -452,7 +452,7 @@ public final class PipelineRunner {
       }
       if (call.readsBody(p) && body == BodyState.ABSENT && !p.runsWithoutBody()) {
         if (count) {
-          metrics.processorOutcomes.labelValues(step.name(), call.dir.label(), "skipped").inc();
+          metrics.step(step.name(), call.dir).outcome("skipped");
           trace.skipped(step, call.dir);
         }
         return false;
@@ -709,11 +709,11 @@ public final class PipelineRunner {
           return o;
         }
         case TIMEOUT -> {
-          metrics.processorOutcomes.labelValues(step.name(), dir.label(), "timeout").inc();
+          metrics.step(step.name(), dir).outcome("timeout");
           return fail(step, timeoutBlock(step, raw.budgetBound()), null);
         }
         case SHED -> {
-          metrics.processorOutcomes.labelValues(step.name(), dir.label(), "shed").inc();
+          metrics.step(step.name(), dir).outcome("shed");
           metrics.shed.labelValues(step.name()).inc();
           if (shed == null) {
             shed = new ArrayList<>(2);
@@ -722,7 +722,7 @@ public final class PipelineRunner {
           return null;
         }
         case OVERLOADED -> {
-          metrics.processorOutcomes.labelValues(step.name(), dir.label(), "overloaded").inc();
+          metrics.step(step.name(), dir).outcome("overloaded");
           return fail(
               step,
               new Block(
@@ -832,7 +832,7 @@ public final class PipelineRunner {
   /** Applies the failure mode: null (skip) for FailOpen, a rejection for FailClosed. */
   Outcome failure(Exchange exchange, Step step, Direction dir, Block block, Throwable e) {
     if (step.failureMode() == FailureMode.FAIL_OPEN) {
-      metrics.processorOutcomes.labelValues(step.name(), dir.label(), "failed_open").inc();
+      metrics.step(step.name(), dir).outcome("failed_open");
       if (logFailures) {
         warnings.warn(
             step.name() + "/" + dir.label() + "/" + block.reason(),
@@ -876,15 +876,13 @@ public final class PipelineRunner {
   }
 
   void record(Step step, Direction dir, long startNanos, String outcome) {
-    recordLatency(step, dir, startNanos);
-    metrics.processorOutcomes.labelValues(step.name(), dir.label(), outcome).inc();
+    ServerMetrics.StepPoints points = metrics.step(step.name(), dir);
+    points.latency(startNanos);
+    points.outcome(outcome);
   }
 
   void recordLatency(Step step, Direction dir, long startNanos) {
-    metrics
-        .processorLatency
-        .labelValues(step.name(), dir.label())
-        .observe((System.nanoTime() - startNanos) / 1e9);
+    metrics.step(step.name(), dir).latency(startNanos);
   }
 
   private static String clip(String s) {
