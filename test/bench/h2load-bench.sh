@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 JAR=server/target/payload-processor.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
-ROUNDS=${ROUNDS:-7}; N=${N:-30000}; C=${C:-4}; M=${M:-16}; HEAP=${HEAP:-512m}
+ROUNDS=${ROUNDS:-7}; N=${N:-30000}; WARMUP=${WARMUP:-150000}; C=${C:-4}; M=${M:-16}; HEAP=${HEAP:-512m}
 command -v h2load >/dev/null || { echo "h2load not found: apt-get install -y nghttp2-client" >&2; exit 2; }
 JAVA=(java "-Xms$HEAP" "-Xmx$HEAP")
 . test/bench/servers.sh
@@ -41,7 +41,7 @@ run() { # port workload n -> exchanges/s
     -d "$tmp/$2" "http://127.0.0.1:$1/envoy.service.ext_proc.v3.ExternalProcessor/Process" \
     | awk '/^finished in/ {gsub(",","",$4); print $4} /^requests:/ {ok=$8} END {if (ok=="") print "0"}' | head -1
 }
-for port in 39100 39101 39102; do for wl in body-2k headers-only; do run $port $wl 20000 >/dev/null; done; done # JIT warm-up
+for port in 39100 39101 39102; do for wl in body-2k headers-only; do run $port $wl "$WARMUP" >/dev/null; done; done # JIT warm-up
 echo "round,workload,server,exchanges_per_s" | tee "$tmp/results.csv"
 for round in $(seq 1 "$ROUNDS"); do
   for wl in body-2k headers-only; do
