@@ -4,7 +4,6 @@ import io.payloadprocessor.modules.common.InterruptibleText;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -72,17 +71,16 @@ public final class ScanText {
    * Finds the digit runs eight characters at a time: the low byte of every character is copied
    * (positions stay one to one) and each group of eight is tested for bytes '0'..'9' with a few
    * word operations (SIMD within a register), so prose costs a fraction of a character-by-character
-   * loop. When the text has characters above U+00FF (the copy then loses their high byte: U+0130
-   * has low byte 0x30), every byte that looks like a digit is confirmed on the character itself.
+   * loop. A character above U+00FF loses its high byte in the copy (U+0130 has low byte 0x30), so
+   * every byte that looks like a digit is confirmed on the character itself: digits are few in
+   * prose, and this is cheaper than finding out first whether the text has such characters.
    */
   @SuppressWarnings("deprecation") // getBytes(int, int, byte[], int): the low byte of each char
   private void findRuns() {
     int len = text.length();
     byte[] low = new byte[len + 8];
     text.getBytes(0, len, low, 0);
-    // Equal only if every character fits in a byte (a wide string never equals a Latin-1 one).
-    boolean wide = !new String(low, 0, len, StandardCharsets.ISO_8859_1).equals(text);
-    int[] s = new int[len / 24 + 16];
+    int[] s = new int[16];
     int[] e = new int[s.length];
     int n = 0;
     int i = 0;
@@ -101,7 +99,7 @@ public final class ScanText {
       if (i >= len) {
         break;
       }
-      if (wide && !isDigit(text.charAt(i))) {
+      if (!isDigit(text.charAt(i))) {
         i++;
         continue;
       }
@@ -110,13 +108,11 @@ public final class ScanText {
         // The first byte of the next eight that is not a digit ends the run (or may).
         long other = ~digitBytes((long) LONGS.get(low, i)) & HIGH_BITS;
         int k = other == 0 ? 8 : Long.numberOfTrailingZeros(other) >>> 3;
-        if (wide) {
-          for (int j = 0; j < k; j++) {
-            if (!isDigit(text.charAt(i + j))) {
-              k = j;
-              other = 1;
-              break;
-            }
+        for (int j = 0; j < k; j++) {
+          if (!isDigit(text.charAt(i + j))) {
+            k = j;
+            other = 1;
+            break;
           }
         }
         i += k;
