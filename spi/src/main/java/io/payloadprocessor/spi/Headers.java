@@ -14,6 +14,7 @@ import org.jspecify.annotations.Nullable;
  * processor (pseudo-headers such as {@code :path} included). Repeated headers keep their order.
  */
 public final class Headers {
+  /** Name to values. The value lists are never changed once in the map: a change replaces one. */
   private Map<String, List<String>> map;
 
   /**
@@ -30,11 +31,9 @@ public final class Headers {
     this.map = map;
   }
 
-  /** A deep copy. */
+  /** A copy: changes to either do not show in the other. */
   public Headers copy() {
-    LinkedHashMap<String, List<String>> copy = new LinkedHashMap<>();
-    map.forEach((k, v) -> copy.put(k, new ArrayList<>(v)));
-    return new Headers(copy);
+    return new Headers(new LinkedHashMap<>(map));
   }
 
   /**
@@ -55,9 +54,7 @@ public final class Headers {
 
   private void write() {
     if (shared) {
-      LinkedHashMap<String, List<String>> copy = new LinkedHashMap<>();
-      map.forEach((k, v) -> copy.put(k, new ArrayList<>(v)));
-      map = copy;
+      map = new LinkedHashMap<>(map); // the value lists are never changed: share them
       shared = false;
     }
   }
@@ -77,16 +74,23 @@ public final class Headers {
   /** Appends a value, keeping any existing ones. */
   public Headers add(String name, String value) {
     write();
-    map.computeIfAbsent(normalize(name), k -> new ArrayList<>(1)).add(value);
+    String n = normalize(name);
+    List<String> old = map.get(n);
+    if (old == null) {
+      map.put(n, Collections.singletonList(value));
+    } else {
+      List<String> values = new ArrayList<>(old.size() + 1);
+      values.addAll(old);
+      values.add(value);
+      map.put(n, Collections.unmodifiableList(values));
+    }
     return this;
   }
 
-  /** Replaces all values of {@code name} with one value. */
+  /** Replaces all values of the header with one. */
   public Headers set(String name, String value) {
     write();
-    List<String> values = new ArrayList<>(1);
-    values.add(value);
-    map.put(normalize(name), values);
+    map.put(normalize(name), Collections.singletonList(value));
     return this;
   }
 
@@ -105,7 +109,7 @@ public final class Headers {
   /** All values in order; empty if absent. */
   public List<String> getAll(String name) {
     List<String> values = map.get(normalize(name));
-    return values == null ? List.of() : Collections.unmodifiableList(values);
+    return values == null ? List.of() : values;
   }
 
   /** Repeated values joined with "," (RFC 9110 field combination), or null. */

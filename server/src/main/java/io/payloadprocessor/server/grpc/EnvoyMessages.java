@@ -40,19 +40,24 @@ public final class EnvoyMessages {
     if (after.unchangedSince(before)) {
       return HeaderMutation.getDefaultInstance();
     }
+    // The maps directly: names are already normalised, and a value list that was not replaced is
+    // the same object on both sides (Headers never changes a list in place).
+    Map<String, List<String>> was = before.asMap();
+    Map<String, List<String>> now = after.asMap();
     HeaderMutation.Builder m = HeaderMutation.newBuilder();
-    for (String name : before.names()) {
-      if (!after.contains(name)) {
+    for (String name : was.keySet()) {
+      if (!now.containsKey(name)) {
         m.addRemoveHeaders(name);
       }
     }
-    for (String name : after.names()) {
-      List<String> values = after.getAll(name);
-      if (values.equals(before.getAll(name))) {
+    for (Map.Entry<String, List<String>> e : now.entrySet()) {
+      List<String> values = e.getValue();
+      List<String> old = was.get(e.getKey());
+      if (values == old || values.equals(old)) {
         continue;
       }
       for (int i = 0; i < values.size(); i++) {
-        m.addSetHeaders(option(name, values.get(i), i > 0));
+        m.addSetHeaders(option(e.getKey(), values.get(i), i > 0));
       }
     }
     return m.build();
