@@ -1,7 +1,9 @@
 package io.payloadprocessor.modules.common;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The decision counter shared by every guard module ({@code
@@ -14,6 +16,9 @@ public final class GuardMetrics {
 
   private final Counter counter;
   private final String processor;
+
+  /** The data point of each action, looked up once ({@code labelValues} hashes a new list). */
+  private final ConcurrentHashMap<String, CounterDataPoint> byAction = new ConcurrentHashMap<>();
 
   private GuardMetrics(Counter counter, String processor) {
     this.counter = counter;
@@ -37,6 +42,10 @@ public final class GuardMetrics {
 
   /** Counts one decision: {@code block}, {@code mask}, {@code report} or {@code allow}. */
   public void count(String action) {
-    counter.labelValues(processor, action).inc();
+    CounterDataPoint c = byAction.get(action);
+    if (c == null) {
+      c = byAction.computeIfAbsent(action, a -> counter.labelValues(processor, a));
+    }
+    c.inc();
   }
 }
