@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The primary throughput harness: h2load against the sidecar and against the floor, in one run.
 #
-# Usage:  test/bench/h2load-bench.sh            (env: ROUNDS=7 N=30000 C=4 M=16 HEAP=512m)
+# Usage:  test/bench/h2load-bench.sh   (env: ROUNDS=7 N=100000 WARMUP=150000 C=4 M=16 HEAP=512m)
 # Needs:  h2load (Debian: apt-get install -y nghttp2-client), Java 17+, python3.
 #
 # Servers (same JVM flags for all, each started once and warmed up):
@@ -16,14 +16,16 @@
 #   headers-only  request_headers of a GET with end_of_stream.
 # The configurations are interleaved in each of ROUNDS rounds, so that drift on a shared machine
 # hits all of them alike; the summary gives the median exchanges/s of each and its ratio to the
-# floor's median. h2load runs on the same cores as the servers (its C event loop is far cheaper
+# floor's median, then each round's ratios (to that round's floor) and their median. Each server
+# is first warmed with WARMUP exchanges per workload, so the JIT is done before the first measured
+# round (with 20,000 it was still compiling through rounds 1-3). h2load runs on the same cores as the servers (its C event loop is far cheaper
 # than any Java driver, see BENCHMARKS.md). It counts any HTTP 200 as success, and gRPC errors
 # travel as 200 with a grpc-status trailer: correctness is the tests' job, this is throughput.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 JAR=server/target/payload-processor.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
-ROUNDS=${ROUNDS:-7}; N=${N:-30000}; WARMUP=${WARMUP:-150000}; C=${C:-4}; M=${M:-16}; HEAP=${HEAP:-512m}
+ROUNDS=${ROUNDS:-7}; N=${N:-100000}; WARMUP=${WARMUP:-150000}; C=${C:-4}; M=${M:-16}; HEAP=${HEAP:-512m}
 command -v h2load >/dev/null || { echo "h2load not found: apt-get install -y nghttp2-client" >&2; exit 2; }
 JAVA=(java "-Xms$HEAP" "-Xmx$HEAP")
 . test/bench/servers.sh
@@ -53,13 +55,18 @@ done
 python3 - "$tmp/results.csv" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
+rate = {(r["round"], r["workload"], r["server"]): float(r["exchanges_per_s"]) for r in rows}
+rounds = sorted({r["round"] for r in rows}, key=int)
 print("\n| workload | floor (median exch/s) | default | ratio | guards | ratio |")
 print("|---|---|---|---|---|---|")
 for wl in ("body-2k", "headers-only"):
-    med = {s: statistics.median(float(r["exchanges_per_s"]) for r in rows
-                                if r["workload"] == wl and r["server"] == s)
-           for s in ("floor", "default", "guards")}
+    med = {s: statistics.median(rate[(n, wl, s)] for n in rounds) for s in ("floor", "default", "guards")}
     f = med["floor"]
     print(f"| {wl} | {f:.0f} | {med['default']:.0f} | {med['default']/f:.2f} | "
           f"{med['guards']:.0f} | {med['guards']/f:.2f} |")
+print("\nPer round, each server's ratio to the floor of the same round (and their median):")
+for wl in ("body-2k", "headers-only"):
+    for s in ("default", "guards"):
+        r = [rate[(n, wl, s)] / rate[(n, wl, "floor")] for n in rounds]
+        print(f"  {wl} {s}: {' '.join(f'{x:.2f}' for x in r)} (median {statistics.median(r):.2f})")
 PY
