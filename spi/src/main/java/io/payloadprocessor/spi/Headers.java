@@ -14,8 +14,14 @@ import org.jspecify.annotations.Nullable;
  * processor (pseudo-headers such as {@code :path} included). Repeated headers keep their order.
  */
 public final class Headers {
-  /** Name to values. The value lists are never changed once in the map: a change replaces one. */
+  /** Name to values. */
   private Map<String, List<String>> map;
+
+  /**
+   * Whether the value lists may be shared with another instance (a copy, or a snapshot after one
+   * side was written): then a list is replaced, never appended to, so the other keeps its values.
+   */
+  private boolean listsShared;
 
   /**
    * Whether {@link #map} is shared with a {@linkplain #snapshot() snapshot} (or is one): the next
@@ -33,7 +39,10 @@ public final class Headers {
 
   /** A copy: changes to either do not show in the other. */
   public Headers copy() {
-    return new Headers(new LinkedHashMap<>(map));
+    Headers c = new Headers(new LinkedHashMap<>(map));
+    c.listsShared = true;
+    listsShared = true;
+    return c;
   }
 
   /**
@@ -54,8 +63,9 @@ public final class Headers {
 
   private void write() {
     if (shared) {
-      map = new LinkedHashMap<>(map); // the value lists are never changed: share them
+      map = new LinkedHashMap<>(map);
       shared = false;
+      listsShared = true;
     }
   }
 
@@ -77,20 +87,26 @@ public final class Headers {
     String n = normalize(name);
     List<String> old = map.get(n);
     if (old == null) {
-      map.put(n, Collections.singletonList(value));
-    } else {
+      List<String> values = new ArrayList<>(1);
+      values.add(value);
+      map.put(n, values);
+    } else if (listsShared) {
       List<String> values = new ArrayList<>(old.size() + 1);
       values.addAll(old);
       values.add(value);
-      map.put(n, Collections.unmodifiableList(values));
+      map.put(n, values); // a new list: the other instance keeps the old one
+    } else {
+      old.add(value); // appending stays linear however often a name repeats
     }
     return this;
   }
 
-  /** Replaces all values of the header with one. */
+  /** Replaces all values of {@code name} with one value. */
   public Headers set(String name, String value) {
     write();
-    map.put(normalize(name), Collections.singletonList(value));
+    List<String> values = new ArrayList<>(1);
+    values.add(value);
+    map.put(normalize(name), values);
     return this;
   }
 
@@ -109,7 +125,7 @@ public final class Headers {
   /** All values in order; empty if absent. */
   public List<String> getAll(String name) {
     List<String> values = map.get(normalize(name));
-    return values == null ? List.of() : values;
+    return values == null ? List.of() : Collections.unmodifiableList(values);
   }
 
   /** Repeated values joined with "," (RFC 9110 field combination), or null. */

@@ -40,8 +40,9 @@ public final class EnvoyMessages {
     if (after.unchangedSince(before)) {
       return HeaderMutation.getDefaultInstance();
     }
-    // The maps directly: names are already normalised, and a value list that was not replaced is
-    // the same object on both sides (Headers never changes a list in place).
+    // The maps directly: names are already normalised, and after a snapshot a value list is
+    // replaced, never changed in place, so a list that is the same object on both sides is
+    // unchanged.
     Map<String, List<String>> was = before.asMap();
     Map<String, List<String>> now = after.asMap();
     HeaderMutation.Builder m = HeaderMutation.newBuilder();
