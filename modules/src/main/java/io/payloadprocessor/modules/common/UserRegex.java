@@ -120,6 +120,7 @@ public final class UserRegex {
     }
     int n = text.length();
     int m = literal.length();
+    int checked = 0;
     for (char form : anchorForms) {
       for (int i = text.indexOf(form, anchor); i >= 0; i = text.indexOf(form, i + 1)) {
         int start = i - anchor;
@@ -128,6 +129,13 @@ public final class UserRegex {
         }
         if (foldedAt(text, start)) {
           return true;
+        }
+        // A text made of the anchor letter costs a comparison of the literal per character: stop
+        // when the step's deadline interrupts the thread.
+        checked += m;
+        if (checked >= InterruptibleText.CHECK_EVERY) {
+          InterruptibleText.checkInterrupted();
+          checked = 0;
         }
       }
     }
