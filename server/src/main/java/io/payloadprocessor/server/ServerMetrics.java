@@ -1,7 +1,7 @@
 package io.payloadprocessor.server;
 
+import io.payloadprocessor.modules.common.CounterPoints;
 import io.payloadprocessor.spi.Direction;
-import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -149,15 +149,13 @@ public final class ServerMetrics {
    * per message.
    */
   public final class StepPoints {
-    private final String step;
-    private final String direction;
     private final DistributionDataPoint latency;
-    private final ConcurrentHashMap<String, CounterDataPoint> outcomes = new ConcurrentHashMap<>();
+    private final CounterPoints outcomes;
 
     private StepPoints(String step, Direction direction) {
-      this.step = step;
-      this.direction = direction.label();
-      this.latency = processorLatency.labelValues(step, this.direction);
+      String dir = direction.label();
+      this.latency = processorLatency.labelValues(step, dir);
+      this.outcomes = new CounterPoints(o -> processorOutcomes.labelValues(step, dir, o));
     }
 
     /** Records how long the step took. */
@@ -167,13 +165,7 @@ public final class ServerMetrics {
 
     /** Counts one outcome ({@code continue}, {@code skipped}, ...; a constant, never traffic). */
     public void outcome(String outcome) {
-      CounterDataPoint c = outcomes.get(outcome);
-      if (c == null) {
-        c =
-            outcomes.computeIfAbsent(
-                outcome, o -> processorOutcomes.labelValues(step, direction, o));
-      }
-      c.inc();
+      outcomes.inc(outcome);
     }
   }
 

@@ -1,9 +1,7 @@
 package io.payloadprocessor.modules.common;
 
-import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The decision counter shared by every guard module ({@code
@@ -14,15 +12,10 @@ public final class GuardMetrics {
   /** Counter name as exported (Prometheus adds nothing: the name already ends in _total). */
   public static final String DECISIONS = "payload_processor_guard_decisions_total";
 
-  private final Counter counter;
-  private final String processor;
-
-  /** The data point of each action, looked up once ({@code labelValues} hashes a new list). */
-  private final ConcurrentHashMap<String, CounterDataPoint> byAction = new ConcurrentHashMap<>();
+  private final CounterPoints byAction;
 
   private GuardMetrics(Counter counter, String processor) {
-    this.counter = counter;
-    this.processor = processor;
+    this.byAction = new CounterPoints(action -> counter.labelValues(processor, action));
   }
 
   /** The decision counter of {@code registry}, labelled for one processor. */
@@ -42,10 +35,6 @@ public final class GuardMetrics {
 
   /** Counts one decision: {@code block}, {@code mask}, {@code report} or {@code allow}. */
   public void count(String action) {
-    CounterDataPoint c = byAction.get(action);
-    if (c == null) {
-      c = byAction.computeIfAbsent(action, a -> counter.labelValues(processor, a));
-    }
-    c.inc();
+    byAction.inc(action);
   }
 }

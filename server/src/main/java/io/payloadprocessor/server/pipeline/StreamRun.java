@@ -261,9 +261,8 @@ public final class StreamRun {
     }
     runner
         .metrics()
-        .processorOutcomes
-        .labelValues(step.name(), "response", error == null ? "timeout" : "error")
-        .inc();
+        .step(step.name(), Direction.RESPONSE)
+        .outcome(error == null ? "timeout" : "error");
     Outcome o = runner.failure(exchange, step, Direction.RESPONSE, failed, error);
     if (o == null) {
       bypassed[i] = true;
