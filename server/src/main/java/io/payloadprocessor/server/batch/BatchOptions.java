@@ -88,117 +88,101 @@ public record BatchOptions(
   }
 
   public BatchOptions withMode(Mode m) {
-    return new BatchOptions(
-        m,
-        threads,
-        window,
-        onMalformed,
-        maxBodyBytes,
-        maxLineBytes,
-        stepTimeout,
-        pipelineBudget,
-        resultsPath);
+    Copy c = new Copy(this);
+    c.mode = m;
+    return c.build();
   }
 
   /** Sets the threads and the matching default window. */
   public BatchOptions withThreads(int t) {
-    return new BatchOptions(
-        mode,
-        t,
-        defaultWindow(t),
-        onMalformed,
-        maxBodyBytes,
-        maxLineBytes,
-        stepTimeout,
-        pipelineBudget,
-        resultsPath);
+    Copy c = new Copy(this);
+    c.threads = t;
+    c.window = defaultWindow(t);
+    return c.build();
   }
 
   public BatchOptions withWindow(int w) {
-    return new BatchOptions(
-        mode,
-        threads,
-        w,
-        onMalformed,
-        maxBodyBytes,
-        maxLineBytes,
-        stepTimeout,
-        pipelineBudget,
-        resultsPath);
+    Copy c = new Copy(this);
+    c.window = w;
+    return c.build();
   }
 
   public BatchOptions withOnMalformed(MalformedPolicy p) {
-    return new BatchOptions(
-        mode,
-        threads,
-        window,
-        p,
-        maxBodyBytes,
-        maxLineBytes,
-        stepTimeout,
-        pipelineBudget,
-        resultsPath);
+    Copy c = new Copy(this);
+    c.onMalformed = p;
+    return c.build();
   }
 
   /** Sets the body limit; the line limit grows with it (a line holds escaped JSON). */
   public BatchOptions withMaxBodyBytes(long b) {
-    int line = (int) Math.min(Integer.MAX_VALUE - 64L, Math.max(64L << 20, b * 4));
-    return new BatchOptions(
-        mode, threads, window, onMalformed, b, line, stepTimeout, pipelineBudget, resultsPath);
+    Copy c = new Copy(this);
+    c.maxBodyBytes = b;
+    c.maxLineBytes = (int) Math.min(Integer.MAX_VALUE - 64L, Math.max(64L << 20, b * 4));
+    return c.build();
   }
 
   /** Sets the longest line read whole (tests; the body limit sets it otherwise). */
   public BatchOptions withMaxLineBytes(int l) {
-    return new BatchOptions(
-        mode,
-        threads,
-        window,
-        onMalformed,
-        maxBodyBytes,
-        l,
-        stepTimeout,
-        pipelineBudget,
-        resultsPath);
+    Copy c = new Copy(this);
+    c.maxLineBytes = l;
+    return c.build();
   }
 
   public BatchOptions withStepTimeout(Duration d) {
-    return new BatchOptions(
-        mode,
-        threads,
-        window,
-        onMalformed,
-        maxBodyBytes,
-        maxLineBytes,
-        d,
-        pipelineBudget,
-        resultsPath);
+    Copy c = new Copy(this);
+    c.stepTimeout = d;
+    return c.build();
   }
 
   /** A pipeline budget, which makes outcomes depend on the machine's speed; null for none. */
   public BatchOptions withPipelineBudget(Duration d) {
-    return new BatchOptions(
-        mode,
-        threads,
-        window,
-        onMalformed,
-        maxBodyBytes,
-        maxLineBytes,
-        stepTimeout,
-        d,
-        resultsPath);
+    Copy c = new Copy(this);
+    c.pipelineBudget = d;
+    return c.build();
   }
 
   public BatchOptions withResultsPath(String p) {
-    return new BatchOptions(
-        mode,
-        threads,
-        window,
-        onMalformed,
-        maxBodyBytes,
-        maxLineBytes,
-        stepTimeout,
-        pipelineBudget,
-        p);
+    Copy c = new Copy(this);
+    c.resultsPath = p;
+    return c.build();
+  }
+
+  /** The components of an instance, to change some and build another (the withers above). */
+  private static final class Copy {
+    Mode mode;
+    int threads;
+    int window;
+    MalformedPolicy onMalformed;
+    long maxBodyBytes;
+    int maxLineBytes;
+    Duration stepTimeout;
+    Duration pipelineBudget;
+    String resultsPath;
+
+    Copy(BatchOptions o) {
+      mode = o.mode;
+      threads = o.threads;
+      window = o.window;
+      onMalformed = o.onMalformed;
+      maxBodyBytes = o.maxBodyBytes;
+      maxLineBytes = o.maxLineBytes;
+      stepTimeout = o.stepTimeout;
+      pipelineBudget = o.pipelineBudget;
+      resultsPath = o.resultsPath;
+    }
+
+    BatchOptions build() {
+      return new BatchOptions(
+          mode,
+          threads,
+          window,
+          onMalformed,
+          maxBodyBytes,
+          maxLineBytes,
+          stepTimeout,
+          pipelineBudget,
+          resultsPath);
+    }
   }
 
   /**
